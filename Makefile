@@ -1,0 +1,69 @@
+# slowai: `make demo` and `make test` each set everything up first (idempotent), then do their job.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# What this machine needs for torch; on another machine override, e.g. `make test TORCH_PINS="torch torchvision"`.
+TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
+STAMP := $(VENV)/.slowai-installed
+
+.PHONY: install data demo test check-clean test-nbs nbs docs bench clean-venv help
+help:
+	@echo "make demo   set up, then train the seed's CNN on Fashion-MNIST and print the per-epoch table"
+	@echo "make test   set up, then check nbdev hygiene and run every notebook as a test"
+	@echo "make nbs    re-execute the notebooks in place (their outputs are what the docs show)"
+	@echo "make docs   build the site into _docs/"
+	@echo "make bench  run the benchmarks under bench/"
+
+$(STAMP): settings.ini setup.py
+	@echo "==> setting up $(VENV) (python: $$($(PYTHON) --version))"
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "==> python venv module missing: installing python3-venv with apt"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	@echo "==> installing torch ($(TORCH_PINS))"
+	@$(BIN)/pip install -q $(TORCH_PINS)
+	@echo "==> installing slowai in editable mode with its dev tools"
+	@$(BIN)/pip install -q -e '.[dev]'
+	@$(BIN)/pip check
+	@$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (slowai)" >/dev/null
+	@if [ -d .git ]; then $(BIN)/nbdev_install_hooks >/dev/null 2>&1 || true; fi
+	@touch $(STAMP)
+	@echo "==> setup done"
+
+install: $(STAMP)
+	@echo "==> $(VENV) is set up"
+
+# Fashion-MNIST: the Debian package, where apt exists; otherwise slowai falls back to SLOWAI_DATA or the HF hub.
+data:
+	@if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then \
+	  echo "==> Fashion-MNIST found in /usr/share/datasets/fashion-mnist"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "==> installing Fashion-MNIST with apt (dataset-fashion-mnist)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
+	    || echo "==> apt could not install dataset-fashion-mnist: set SLOWAI_DATA or let slowai use the HF hub"; \
+	else echo "==> no apt here: set SLOWAI_DATA to the four Fashion-MNIST .gz files, or slowai uses the HF hub"; fi
+
+demo: install data
+	@echo "==> training the seed's CNN on Fashion-MNIST"
+	@$(BIN)/python tools/demo.py
+
+check-clean: install
+	@echo "==> checking that nbdev_export, nbdev_clean and the README leave no diff"
+	@PATH=$(abspath $(BIN)):$$PATH bash tools/check_clean.sh
+
+test-nbs: install data
+	@echo "==> running every notebook as a test (flags: slow)"
+	@$(BIN)/python tools/run_tests.py --flags slow
+
+test: check-clean test-nbs
+
+nbs: install data
+	@echo "==> re-executing the notebooks in place"
+	@$(BIN)/python tools/run_nbs.py $(NB)
+	@$(BIN)/nbdev_clean
+
+bench: install data
+	@for f in bench/*.py; do echo "==> $$f"; $(BIN)/python $$f || exit 1; done
+
+clean-venv:
+	rm -rf $(VENV)
