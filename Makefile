@@ -7,12 +7,13 @@ BIN := $(VENV)/bin
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.slowai-installed
 
-.PHONY: install data demo test check-clean test-nbs nbs docs bench clean-venv help
+.PHONY: install data demo test check-clean test-nbs nbs docs test-docs chromium bench clean-venv help
 help:
 	@echo "make demo   set up, then train the seed's CNN on Fashion-MNIST and print the per-epoch table"
 	@echo "make test   set up, then check nbdev hygiene and run every notebook as a test"
 	@echo "make nbs    re-execute the notebooks in place (their outputs are what the docs show)"
-	@echo "make docs   build the site into _docs/"
+	@echo "make docs   build the site into _docs/ (Quarto via nbdev_docs where quarto is on PATH, else smalldocs)"
+	@echo "make test-docs  build the site and check it as a reader would, headless Chromium included"
 	@echo "make bench  run the benchmarks under bench/"
 
 $(STAMP): settings.ini setup.py
@@ -55,12 +56,30 @@ test-nbs: install data
 	@echo "==> running every notebook as a test (flags: slow)"
 	@$(BIN)/python tools/run_tests.py --flags slow
 
-test: check-clean test-nbs
+test: check-clean test-nbs test-docs
 
 nbs: install data
 	@echo "==> re-executing the notebooks in place"
 	@$(BIN)/python tools/run_nbs.py $(NB)
 	@$(BIN)/nbdev_clean
+
+# The docs: nbdev's notebook processing into _proc/ (notebooks are only read), then Quarto or smalldocs into _docs/.
+docs: install data
+	@$(BIN)/python tools/docs.py
+
+# Headless Chromium for the browser test: the Debian package, where apt exists and we are root.
+chromium:
+	@if command -v chromium >/dev/null; then \
+	  echo "==> chromium found: $$(chromium --version 2>/dev/null | tail -1)"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "==> installing chromium with apt (for the docs browser test)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "==> apt could not install chromium: the browser test will be skipped and say so"; \
+	else echo "==> no chromium, and no apt as root to install it: the browser test will be skipped and say so"; fi
+
+test-docs: install data chromium
+	@echo "==> building the docs site and checking it as a reader would"
+	@$(BIN)/python tools/test_docs.py
 
 bench: install data
 	@for f in bench/*.py; do echo "==> $$f"; $(BIN)/python $$f || exit 1; done

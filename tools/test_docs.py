@@ -1,0 +1,453 @@
+"""Build the docs site (tools/docs.py) and check it as a reader would: a page for every notebook, in notebook order, with
+its title, tables and plots; every local link and picture resolves; then headless Chromium loads the schedulers page from
+a static server on 127.0.0.1, and its screenshot and images are checked. Ends with `N passed, N failed, N skipped`.
+
+    python tools/test_docs.py                    # build, then test
+    python tools/test_docs.py --no-build         # test the _docs/ that is there
+    python tools/test_docs.py --no-build --screenshot learner.html   # full-page PNG of one page, to look at
+"""
+import argparse, html, json, os, re, select, shutil, subprocess, sys, tempfile, threading, time, traceback
+from functools import partial
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+sys.path.insert(0, str(Path(__file__).parent))
+from docs import page_name  # the page name nbdev's links expect: 00_data.ipynb -> data.html
+
+from nbdev.config import get_config
+
+cfg = get_config()
+ROOT, NBS, DOCS = cfg.config_path, cfg.nbs_path, cfg.doc_path
+SITE_URL = (cfg.doc_host + cfg.doc_baseurl).rstrip('/') + '/'
+SRC_URL = f"{cfg.git_url.rstrip('/')}/blob/{cfg.branch}/"
+# Notebooks the site must have even before they exist, each with the loss table ProgressCB writes and its plots
+REQUIRED = {'03_optimizers.ipynb': 'optimizers', '04_schedulers.ipynb': 'schedulers'}
+LOSS_COLS = ['MulticlassAccuracy', 'loss', 'epoch', 'train']
+MIN_IMAGES = 1  # a training page shows at least its loss plot
+BROWSER_PAGE = 'schedulers.html'
+
+results = []  # (status, name, detail)
+def record(status, name, detail=''):
+    results.append((status, name, detail))
+    print(f"{status:4} {name}" + (f": {detail}" if detail else ''), flush=True)
+
+def test(name):
+    "Run a check; an AssertionError (or any error) fails it, a Skip skips it with its reason."
+    def deco(f):
+        try:
+            detail = f()
+            record('PASS', name, detail or '')
+        except Skip as e: record('SKIP', name, str(e))
+        except AssertionError as e: record('FAIL', name, str(e))
+        except Exception as e: record('FAIL', name, f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
+        return f
+    return deco
+
+class Skip(Exception): pass
+
+# ---------------------------------------------------------------- reading the site
+
+class Page(HTMLParser):
+    "What a reader meets on one HTML page: links, pictures, ids, title, description, sidebar, tables."
+    def __init__(self, path: Path):
+        super().__init__(convert_charrefs=True)
+        self.path, self.urls, self.ids, self.sidebar, self.tables, self.imgs = path, [], set(), [], [], []
+        self.h1 = self.desc = ''
+        self._stack, self._in, self._table = [], None, None
+        self.text = path.read_text(encoding='utf-8')
+        self.feed(self.text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if 'id' in a: self.ids.add(a['id'])
+        if a.get('name') and tag == 'a': self.ids.add(a['name'])
+        for k in ('href', 'src'):
+            if a.get(k) is not None and tag in ('a', 'link', 'script', 'img', 'source', 'iframe'): self.urls.append((tag, a[k]))
+        if tag == 'img': self.imgs.append(a.get('src', ''))
+        cls = (a.get('class') or '').split()
+        if tag == 'nav' and a.get('id') == 'quarto-sidebar': self._in = ('sidebar', len(self._stack))
+        if tag == 'a' and self._in and self._in[0] == 'sidebar': self.sidebar.append([a.get('href'), ''])
+        if tag == 'h1' and 'title' in cls: self._cap = ['h1', '']
+        if tag == 'div' and 'description' in cls and not self.desc: self._cap = ['desc', '']
+        if tag == 'table' and 'dataframe' in cls: self._table = []
+        if tag == 'th' and self._table is not None: self._table.append('')
+        if tag not in ('img', 'br', 'hr', 'meta', 'link', 'input', 'source', 'col', 'wbr'): self._stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag == 'table' and self._table is not None: self.tables.append(self._table); self._table = None
+        if getattr(self, '_cap', None) and tag in ('h1', 'div'):
+            k, v = self._cap
+            if k == 'h1' and tag == 'h1': self.h1 = ' '.join(v.split()); self._cap = None
+            elif k == 'desc' and tag == 'div': self.desc = ' '.join(v.split()); self._cap = None
+        if self._stack and tag in self._stack:
+            while self._stack and self._stack.pop() != tag: pass
+        if self._in and len(self._stack) <= self._in[1]: self._in = None
+
+    def handle_data(self, data):
+        if self._in and self._in[0] == 'sidebar' and self.sidebar and self._stack and self._stack[-1] in ('a', 'span'):
+            self.sidebar[-1][1] += data
+        if getattr(self, '_cap', None): self._cap[1] += data
+        if self._table is not None and self._stack and self._stack[-1] == 'th' and self._table: self._table[-1] += data.strip()
+
+
+def notebooks():
+    "The notebooks that get pages: nbs/*.ipynb (and below), nbdev's rule: not starting with `_` or `.`."
+    return sorted(p for p in NBS.rglob('*.ipynb') if not any(q.startswith(('_', '.')) for q in p.relative_to(NBS).parts))
+
+def nb_page(nb: Path) -> Path: return DOCS/nb.relative_to(NBS).parent/page_name(nb.stem + '.html')
+
+def nb_facts(nb: Path):
+    "Title, description and the image and loss-table outputs saved in a notebook (what its page has to show)."
+    d = json.loads(nb.read_text(encoding='utf-8'))
+    title = desc = ''
+    for c in d['cells']:
+        if c['cell_type'] != 'markdown': continue
+        src = ''.join(c['source'])
+        m = re.search(r'^#\s+(.+)$', src, re.M)
+        if m:
+            title = m.group(1).strip()
+            m2 = re.search(r'^>\s*(.+)$', src, re.M)
+            desc = m2.group(1).strip() if m2 else ''
+            break
+    imgs = tables = 0
+    for c in d['cells']:
+        if c['cell_type'] != 'code' or re.search(r'^#\|\s*(hide|include:\s*false)', ''.join(c['source']), re.M): continue
+        for o in c.get('outputs', []):
+            data = o.get('data', {})
+            imgs += any(k in data for k in ('image/png', 'image/jpeg', 'image/svg+xml'))
+            tables += 'class="dataframe"' in ''.join(data.get('text/html', ''))
+    return title, desc, imgs, tables
+
+def md_text(s: str) -> str:
+    "Markdown inline text as a reader sees it: no backticks, emphasis or link syntax."
+    s = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', s)
+    return ' '.join(re.sub(r'[`*_]', '', s).split())
+
+
+_pages = {}
+def page(path: Path) -> Page:
+    if path not in _pages: _pages[path] = Page(path)
+    return _pages[path]
+
+# ---------------------------------------------------------------- the headless browser, over the DevTools pipe
+
+def find_chromium():
+    for n in (os.environ.get('CHROMIUM'), 'chromium', 'chromium-browser', 'google-chrome'):
+        if n and shutil.which(n): return shutil.which(n)
+
+class Chromium:
+    "Headless Chromium driven through the DevTools protocol on a pipe (--remote-debugging-pipe): no port, no extra package."
+    def __init__(self, exe, user_data_dir, width=1400, height=1000):
+        r_in, self._w = os.pipe()   # we write, Chromium reads fd 3
+        self._r, w_out = os.pipe()  # Chromium writes fd 4, we read
+        def fds(): os.dup2(r_in, 3); os.dup2(w_out, 4)
+        args = [exe, '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
+                '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars',
+                f'--user-data-dir={user_data_dir}', f'--window-size={width},{height}',
+                # only 127.0.0.1 may be contacted: every other host name fails to resolve
+                '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1', '--remote-debugging-pipe', 'about:blank']
+        self.proc = subprocess.Popen(args, pass_fds=(3, 4), preexec_fn=fds, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        os.close(r_in); os.close(w_out)
+        self._id, self._buf, self.events = 0, b'', []
+        self.width, self.height = width, height
+
+    def _read(self, deadline):
+        while b'\0' not in self._buf:
+            left = deadline - time.time()
+            if left <= 0: raise TimeoutError('no answer from Chromium')
+            if select.select([self._r], [], [], left)[0]:
+                chunk = os.read(self._r, 1 << 20)
+                if not chunk: raise RuntimeError(f'Chromium exited: {self.proc.stderr.read().decode()[-2000:]}')
+                self._buf += chunk
+        msg, self._buf = self._buf.split(b'\0', 1)
+        return json.loads(msg)
+
+    def send(self, method, params=None, session=None, timeout=60):
+        self._id += 1
+        msg = {'id': self._id, 'method': method, 'params': params or {}}
+        if session: msg['sessionId'] = session
+        os.write(self._w, json.dumps(msg).encode() + b'\0')
+        deadline = time.time() + timeout
+        while True:
+            m = self._read(deadline)
+            if m.get('id') == self._id:
+                if 'error' in m: raise RuntimeError(f"{method}: {m['error']}")
+                return m.get('result', {})
+            self.events.append(m)
+
+    def wait_event(self, method, timeout=60):
+        deadline = time.time() + timeout
+        while True:
+            for i, e in enumerate(self.events):
+                if e.get('method') == method: return self.events.pop(i)
+            self.events.append(self._read(deadline))
+
+    def open(self, url, timeout=60):
+        "Open url in a new tab; return its session, once the page and its pictures have loaded."
+        tid = self.send('Target.createTarget', {'url': 'about:blank'})['targetId']
+        s = self.send('Target.attachToTarget', {'targetId': tid, 'flatten': True})['sessionId']
+        for m in ('Page.enable', 'Network.enable', 'Runtime.enable'): self.send(m, session=s)
+        self.send('Emulation.setDeviceMetricsOverride', {'width': self.width, 'height': self.height, 'deviceScaleFactor': 1, 'mobile': False}, s)
+        self.send('Page.navigate', {'url': url}, s)
+        self.wait_event('Page.loadEventFired', timeout)
+        return s
+
+    def eval(self, expr, session, timeout=60):
+        r = self.send('Runtime.evaluate', {'expression': expr, 'awaitPromise': True, 'returnByValue': True}, session, timeout)
+        if 'exceptionDetails' in r: raise RuntimeError(f"page script failed: {r['exceptionDetails']}")
+        return r['result'].get('value')
+
+    def screenshot(self, session, path, full=False):
+        if full:
+            h = min(int(self.eval('document.documentElement.scrollHeight', session)), 16000)
+            self.send('Emulation.setDeviceMetricsOverride', {'width': self.width, 'height': h, 'deviceScaleFactor': 1, 'mobile': False}, session)
+        import base64
+        data = self.send('Page.captureScreenshot', {'format': 'png', 'captureBeyondViewport': full}, session)['data']
+        Path(path).write_bytes(base64.b64decode(data))
+        return path
+
+    def close(self):
+        try: self.send('Browser.close', timeout=10)
+        except Exception: pass
+        try: self.proc.wait(10)
+        except subprocess.TimeoutExpired: self.proc.kill(); self.proc.wait()
+        for fd in (self._r, self._w):
+            try: os.close(fd)
+            except OSError: pass
+
+
+class Server:
+    "python's http.server for _docs/ on 127.0.0.1, on a free port, in a thread; it notes every request that failed."
+    def __init__(self, root):
+        self.failed = []
+        outer = self
+        class Handler(SimpleHTTPRequestHandler):
+            def log_message(self, fmt, *args): pass
+            def log_request(self, code='-', size='-'):
+                if str(code).isdigit() and int(code) >= 400: outer.failed.append(f'{code} {self.path}')
+        self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), partial(Handler, directory=str(root)))
+        self.url = f'http://127.0.0.1:{self.httpd.server_address[1]}/'
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+    def __enter__(self): self.thread.start(); return self
+    def __exit__(self, *a): self.httpd.shutdown(); self.httpd.server_close(); self.thread.join(10)
+
+PAGE_FACTS = """(async () => {
+  const imgs = [...document.images];
+  await Promise.all(imgs.map(i => i.complete ? 0 : new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); })));
+  const main = document.querySelector('main') || document.body;
+  const t = document.querySelector('table.dataframe');
+  return {
+    title: document.title, url: location.href,
+    imgs: imgs.map(i => ({src: i.src.slice(0, 60), nw: i.naturalWidth, w: i.getBoundingClientRect().width, complete: i.complete})),
+    mainWidth: main.getBoundingClientRect().width,
+    tables: document.querySelectorAll('table.dataframe').length,
+    tableCollapse: t ? getComputedStyle(t).borderCollapse : null,
+    tableHeaders: t ? [...t.querySelectorAll('thead th')].map(th => th.textContent.trim()) : [],
+    sidebar: [...document.querySelectorAll('#quarto-sidebar a')].map(a => a.textContent.trim()),
+    stylesheets: [...document.styleSheets].map(s => { try { return [s.href, s.cssRules.length]; } catch (e) { return [s.href, -1]; } }),
+  };
+})()"""
+
+def not_blank(png: Path):
+    "A screenshot is not blank when it has many colours and the commonest colour covers well under the whole picture."
+    from PIL import Image
+    im = Image.open(png).convert('RGB')
+    small = im.resize((im.width // 4 or 1, im.height // 4 or 1))
+    colors = small.getcolors(maxcolors=1 << 20) or []
+    n = small.width * small.height
+    top = max(c for c, _ in colors) if colors else n
+    return len(colors), top / n, im.size
+
+# ---------------------------------------------------------------- the checks
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--no-build', action='store_true', help='test the _docs/ that is there')
+    ap.add_argument('--screenshot', metavar='PAGE', help='only take a full-page screenshot of PAGE into _proc/screenshots/')
+    ap.add_argument('--browser-page', default=BROWSER_PAGE, help=f'the page the browser test loads (default {BROWSER_PAGE})')
+    args = ap.parse_args()
+    shots = ROOT/'_proc'/'screenshots'
+
+    if args.screenshot:
+        exe = find_chromium() or sys.exit('chromium is not installed')
+        shots.mkdir(parents=True, exist_ok=True)
+        with Server(DOCS) as srv, tempfile.TemporaryDirectory() as ud:
+            b = Chromium(exe, ud)
+            try:
+                s = b.open(srv.url + args.screenshot)
+                facts = b.eval(PAGE_FACTS, s)
+                out = b.screenshot(s, shots/(Path(args.screenshot).stem + '.full.png'), full=True)
+            finally: b.close()
+        print(json.dumps({k: v for k, v in facts.items() if k != 'stylesheets'}, indent=1)[:3000]); print(out)
+        return
+
+    if not args.no_build:
+        t0 = time.time()
+        r = subprocess.run([sys.executable, str(ROOT/'tools'/'docs.py')], cwd=ROOT)
+        record('PASS' if r.returncode == 0 else 'FAIL', 'make docs builds the site', f'{time.time()-t0:.0f} s, exit {r.returncode}')
+        if r.returncode: return finish()
+
+    nbs = notebooks()
+    have = {p.name for p in nbs if p.parent == NBS}
+
+    @test('the site was built into _docs/')
+    def _():
+        assert (DOCS/'index.html').exists(), f'{DOCS}/index.html is missing: run `make docs`'
+        return f"{len(list(DOCS.rglob('*.html')))} html pages"
+
+    for req in REQUIRED:
+        @test(f'nbs/{req} exists (the site must show it)')
+        def _(req=req):
+            assert req in have, f'nbs/{req} is missing: the docs site must have the {REQUIRED[req]} page with its loss tables and plots'
+
+    for nb in nbs:
+        @test(f'{nb.relative_to(NBS)} has its page {nb_page(nb).relative_to(DOCS)}, with its title and description')
+        def _(nb=nb):
+            p = nb_page(nb)
+            assert p.exists(), f'{p.relative_to(ROOT)} was not built from {nb.relative_to(ROOT)}'
+            title, desc, imgs, tables = nb_facts(nb)
+            pg = page(p)
+            assert pg.h1 == md_text(title), f'page title {pg.h1!r}, notebook title {title!r}'
+            if desc: assert pg.desc == md_text(desc), f'page description {pg.desc!r}, notebook description {desc!r}'
+            n_img = sum(s.startswith('data:image') or s.endswith(('.png', '.svg', '.jpg')) for s in pg.imgs)
+            assert n_img >= imgs, f'{n_img} pictures on the page, {imgs} image outputs saved in the notebook'
+            assert len(pg.tables) >= tables, f'{len(pg.tables)} dataframe tables on the page, {tables} in the notebook'
+            return f'{pg.h1!r}, {n_img} pictures, {len(pg.tables)} tables'
+
+    @test('the sidebar lists every notebook, in notebook order, with its title')
+    def _():
+        idx = page(DOCS/'index.html')
+        want = [(nb_page(nb).relative_to(DOCS).as_posix(), md_text(nb_facts(nb)[0])) for nb in
+                sorted(nbs, key=lambda p: (p.relative_to(NBS).parent.as_posix(), p.name != 'index.ipynb', p.name))]
+        got = [(h, ' '.join(t.split())) for h, t in idx.sidebar]
+        assert got == want, f'sidebar {got}, expected {want}'
+        return ' | '.join(t for _, t in got)
+
+    for req, stem in REQUIRED.items():
+        @test(f'{stem}.html shows the loss tables ({" | ".join(LOSS_COLS)}) and at least {MIN_IMAGES} plot')
+        def _(req=req, stem=stem):
+            p = DOCS/f'{stem}.html'
+            assert p.exists(), f'no {stem}.html in _docs/' + ('' if req in have else f' (nbs/{req} is missing)')
+            pg = page(p)
+            loss = [t for t in pg.tables if t[:len(LOSS_COLS)] == LOSS_COLS or t == [''] + LOSS_COLS]
+            assert loss, f'no <table class="dataframe"> with columns {LOSS_COLS} on {stem}.html (tables: {pg.tables})'
+            n_img = sum(s.startswith('data:image') or s.endswith(('.png', '.svg', '.jpg')) for s in pg.imgs)
+            want = max(MIN_IMAGES, nb_facts(NBS/req)[2])
+            assert n_img >= want, f'{n_img} pictures on {stem}.html, expected at least {want}'
+            return f'{len(loss)} loss tables, {n_img} pictures'
+
+    @test('every local link, stylesheet, script and picture resolves (nbdev doc links to the site URL included)')
+    def _():
+        bad, n = [], 0
+        for f in sorted(DOCS.rglob('*.html')):
+            pg = page(f)
+            for tag, url in pg.urls:
+                u = url.strip()
+                if not u or u.startswith(('data:', 'mailto:', 'javascript:', 'tel:')): continue
+                if u.startswith(SITE_URL): u = os.path.relpath(DOCS/unquote(u[len(SITE_URL):]).split('#')[0], f.parent) + ('#' + u.split('#', 1)[1] if '#' in u else '')
+                sp = urlsplit(u)
+                if sp.scheme or sp.netloc: continue
+                n += 1
+                target = f if not sp.path else (f.parent/unquote(sp.path)).resolve()
+                if sp.path.endswith('/') or target.is_dir(): target = target/'index.html'
+                if not target.exists(): bad.append(f'{f.relative_to(DOCS)}: <{tag}> {url} -> missing {target}'); continue
+                if sp.fragment and target.suffix == '.html' and unquote(sp.fragment) not in page(target).ids:
+                    bad.append(f'{f.relative_to(DOCS)}: {url} -> no id {sp.fragment!r} in {target.relative_to(DOCS)}')
+        for css in sorted(DOCS.rglob('*.css')):
+            for u in re.findall(r'url\(\s*["\']?([^"\')]+)', css.read_text(encoding='utf-8', errors='replace')):
+                if u.startswith(('data:', 'http:', 'https:', '#')): continue
+                n += 1
+                if not (css.parent/unquote(urlsplit(u).path)).exists(): bad.append(f'{css.relative_to(DOCS)}: url({u}) missing')
+        assert not bad, f'{len(bad)} of {n} local references do not resolve:\n  ' + '\n  '.join(bad[:40])
+        return f'{n} local references'
+
+    @test(f'source links point to files and lines in {cfg.git_url}')
+    def _():
+        bad, n = [], 0
+        for f in sorted(DOCS.rglob('*.html')):
+            for tag, url in page(f).urls:
+                if '://github.com/' not in url or '/blob/' not in url: continue
+                n += 1
+                if not url.startswith(SRC_URL): bad.append(f'{f.name}: {url} is not under {SRC_URL}'); continue
+                path, _, line = url[len(SRC_URL):].partition('#L')
+                src = ROOT/path
+                if not src.is_file(): bad.append(f'{f.name}: {url}: no {path} in the repository'); continue
+                if line and int(line) > len(src.read_text(encoding='utf-8').splitlines()): bad.append(f'{f.name}: {url}: {path} is shorter')
+        assert n, 'no source links on the site'
+        assert not bad, '\n  '.join(bad[:20])
+        return f'{n} source links'
+
+    @test('nbs/styles.css is on every page and styles the dataframe tables')
+    def _():
+        css = (DOCS/'styles.css').read_text(encoding='utf-8')
+        assert 'table.dataframe' in css, 'styles.css has no rule for table.dataframe'
+        missing = [f.name for f in DOCS.glob('*.html') if 'href="styles.css"' not in page(f).text]
+        assert not missing, f'pages without styles.css: {missing}'
+
+    browser_test(shots, have, args.browser_page)
+    return finish()
+
+
+def browser_test(shots, have, BROWSER_PAGE=BROWSER_PAGE):
+    name = f'headless Chromium shows {BROWSER_PAGE} from 127.0.0.1: screenshot not blank, every picture loaded, no failed request'
+    exe = find_chromium()
+    if not exe:
+        return record('SKIP', name, 'chromium is not installed (Debian: `apt-get install chromium`, which `make test-docs` does as root)')
+
+    @test(name)
+    def _():
+        assert (DOCS/BROWSER_PAGE).exists(), f'no {BROWSER_PAGE} to load' + ('' if '04_schedulers.ipynb' in have else ' (nbs/04_schedulers.ipynb is missing)')
+        shots.mkdir(parents=True, exist_ok=True)
+        with Server(DOCS) as srv, tempfile.TemporaryDirectory(prefix='chromium-') as ud:
+            b = Chromium(exe, ud)
+            try:
+                s = b.open(srv.url + BROWSER_PAGE)
+                facts = b.eval(PAGE_FACTS, s)
+                shot = b.screenshot(s, shots/(Path(BROWSER_PAGE).stem + '.png'))
+                full = b.screenshot(s, shots/(Path(BROWSER_PAGE).stem + '.full.png'), full=True)
+                local = {e['params']['requestId'] for e in b.events if e.get('method') == 'Network.requestWillBeSent'
+                         and urlsplit(e['params']['request']['url']).hostname == '127.0.0.1'}
+                failed = [e['params'] for e in b.events if e.get('method') == 'Network.loadingFailed' and e['params']['requestId'] in local]
+                errors = [f"{e['params']['response']['status']} {e['params']['response']['url']}" for e in b.events
+                          if e.get('method') == 'Network.responseReceived' and e['params']['response']['status'] >= 400]
+                foreign = [e['params']['request']['url'] for e in b.events if e.get('method') == 'Network.requestWillBeSent'
+                           and urlsplit(e['params']['request']['url']).hostname not in (None, '127.0.0.1')
+                           and not e['params']['request']['url'].startswith('data:')]
+            finally: b.close()
+        ncol, top, size = not_blank(shot)
+        assert ncol > 50 and top < 0.97, f'the screenshot {shot} looks blank: {ncol} colours, the commonest covers {top:.0%}'
+        imgs = facts['imgs']
+        assert imgs, 'no pictures on the page'
+        broken = [i['src'] for i in imgs if not (i['complete'] and i['nw'] > 0)]
+        assert not broken, f'{len(broken)} pictures did not load (naturalWidth 0): {broken}'
+        too_wide = [i for i in imgs if i['w'] > facts['mainWidth'] + 1]
+        assert not too_wide, f'pictures wider than the text column ({facts["mainWidth"]:.0f}px): {too_wide}'
+        hdr = facts['tableHeaders']
+        assert facts['tables'] >= 1 and (hdr[:len(LOSS_COLS)] == LOSS_COLS or hdr == [''] + LOSS_COLS), f'loss table headers in the browser: {hdr}'
+        assert facts['tableCollapse'] == 'collapse', 'styles.css is not applied to the dataframe table'
+        assert not failed, f'failed requests to 127.0.0.1: {[(f.get("errorText"), f.get("type")) for f in failed]}'
+        # /favicon.ico is the browser's own guess, not a link on the page: the site declares no icon
+        http = [e for e in errors + srv.failed if not e.endswith('/favicon.ico')]
+        assert not http, f'HTTP errors: {http}'
+        # other hosts never resolve here (--host-resolver-rules); the theme's web-font import is the one expected
+        other = sorted({urlsplit(u).hostname for u in foreign} - {'fonts.googleapis.com', 'fonts.gstatic.com'})
+        assert not other, f'the page asked for hosts other than 127.0.0.1: {other}'
+        return (f"{len(imgs)} pictures loaded (natural widths {[i['nw'] for i in imgs]}), {facts['tables']} loss tables, "
+                f"screenshot {size[0]}x{size[1]} with {ncol} colours: {shot.relative_to(ROOT)}, full page {full.relative_to(ROOT)}"
+                + (f"; blocked, not contacted: {sorted({urlsplit(u).hostname for u in foreign})}" if foreign else ''))
+
+
+def finish():
+    n = {k: sum(r[0] == k for r in results) for k in ('PASS', 'FAIL', 'SKIP')}
+    fails = [r for r in results if r[0] == 'FAIL']
+    if fails: print('\nFAILED:\n' + '\n'.join(f'  {r[1]}: {r[2].splitlines()[0] if r[2] else ""}' for r in fails))
+    line = f"{n['PASS']} passed, {n['FAIL']} failed"
+    if n['SKIP']: line += f", {n['SKIP']} skipped"
+    print(line)
+    return 1 if n['FAIL'] else 0
+
+
+if __name__ == '__main__': sys.exit(main())
