@@ -18,11 +18,12 @@ from .data import *
 with warnings.catch_warnings():  # torcheval warns on import under recent torch; our users should not see it
     warnings.simplefilter('ignore', FutureWarning)
     from torcheval.metrics import Mean, MulticlassAccuracy
+_all_ = ['Mean', 'MulticlassAccuracy']  # re-exported, so users import them without the warning
 
 # %% auto #0
 __all__ = ['CancelFitException', 'CancelEpochException', 'CancelBatchException', 'Callback', 'run_cbs', 'order_before',
            'order_after', 'with_cbs', 'Learner', 'TrainCB', 'TrainLearner', 'MetricsCB', 'DeviceCB', 'ProgressCB',
-           'DivergenceError', 'TerminateOnNaNCB', 'LRFinderCB', 'lr_find', 'MomentumCB']
+           'DivergenceError', 'TerminateOnNaNCB', 'LRFinderCB', 'lr_find', 'MomentumCB', 'Mean', 'MulticlassAccuracy']
 
 # %% ../nbs/02_learner.ipynb #ec3c4eff
 class CancelFitException(Exception): "Raise in a callback to stop the fit (cleanup still runs)"
@@ -113,13 +114,14 @@ class Learner:
             train:bool=True,      # run training batches
             valid:bool=True,      # run evaluation batches after each training epoch
             cbs=None,             # callbacks for this fit only (removed afterwards, even on error)
-            lr:float|None=None):  # learning rate: builds the optimizer with it, or sets it on the existing one
+            lr:float|None=None,   # learning rate: builds the optimizer with it, or sets it on the existing one
+            start_epoch:int=0):   # first epoch to run (resuming from a checkpoint); epochs run to `n_epochs-1`
         "Fit the model for `n_epochs`"
         cbs = fc.L(cbs)
         for cb in cbs: cb.learn = self
         self.cbs += cbs
         try:
-            self.n_epochs, self.epochs = n_epochs, range(n_epochs)
+            self.n_epochs, self.epochs = n_epochs, range(start_epoch, n_epochs)
             if self.opt is None and self.opt_func: self.opt = self.opt_func(self.model.parameters(), self.lr if lr is None else lr)
             elif lr is not None:
                 for pg in self.opt.param_groups: pg['lr'] = lr
