@@ -55,30 +55,48 @@ def process(cfg, proc: Path) -> list[str]:
     # one fresh interpreter per notebook, as nbdev's spawned workers (the processors run an IPython shell in-process)
     def run(job):
         r = subprocess.run([sys.executable, __file__, '--proc', json.dumps(job)], capture_output=True, text=True)
-        if r.returncode: sys.exit(f"docs: processing {job[0]} failed:\n{r.stdout}{r.stderr}")
-        return r.stdout.strip()
+        if r.returncode == 0: return None, r.stdout.rstrip()
+        return Path(job[0]).name, f"  FAILED {Path(job[0]).name}: nbdev's processing raised:\n" + '\n'.join(
+            '    ' + l for l in (r.stdout + r.stderr).strip().splitlines()[-25:])
+    failed = []
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as ex:
-        for line in ex.map(run, jobs): print(line, flush=True)
-    # the sidebar in notebook order (index first), as nbdev_docs writes it; kept out of nbs/ so the notebooks are only read
+        for bad, line in ex.map(run, jobs):
+            print(line, flush=True)
+            if bad: failed.append(bad)
+    # the sidebar in notebook order (index first), as nbdev_docs writes it, from the notebooks just processed;
+    # written into _proc/, not nbs/, so the notebooks folder is only read
     buf = StringIO()
-    with redirect_stdout(buf): nbdev_sidebar.__wrapped__(path=nbs, printit=True, force=True)
+    with redirect_stdout(buf): nbdev_sidebar.__wrapped__(path=proc, printit=True, force=True)
     (proc/'sidebar.yml').write_text(buf.getvalue())
-    return [Path(j[1]).name for j in jobs]
+    return [Path(j[1]).name for j in jobs], failed
+
+
+def output_file(nb: Path) -> str | None:
+    "The page name nbdev's FrontmatterProc gave a processed notebook (`output-file: data.html`), which Quarto obeys."
+    import yaml
+    from execnb.nbio import read_nb
+    cells = read_nb(nb).cells
+    if not cells or cells[0].cell_type != 'raw': return None
+    m = re.match(r'^---\n(.*?)\n---', cells[0].source.strip() + '\n', re.S)
+    fm = (yaml.safe_load(m.group(1)) if m else None) or {}
+    return fm.get('output-file')
 
 
 def fix_page_names(proc: Path):
-    "Rename `00_data.ipynb` to `data.ipynb` (Quarto's and nbdev's page names), in the files, the sidebar and the links."
+    """smalldocs names a page after its file and does not read `output-file`: rename `00_data.ipynb` to `data.ipynb`, so the
+    page is data.html, as Quarto makes it and as nbdev's doc links (`data.html#dataloaders`) expect; fix the sidebar and links."""
     renames = {}
     for f in sorted(proc.rglob('*.ipynb')):
-        new = f.with_name(page_name(f.name))
+        out = output_file(f) or page_name(f.stem + '.html')
+        new = f.with_name(Path(out).stem + '.ipynb')
         if new != f:
-            if new.exists(): sys.exit(f"docs: two notebooks map to the page {new.name}")
-            f.rename(new); renames[f.name] = new.name
+            if new.exists(): sys.exit(f"docs: {f.name} and {new.name} would both be the page {out}")
+            f.rename(new); renames[f.stem] = new.stem
     if not renames: return
-    pat = re.compile(r'(?<![\w/.-])(' + '|'.join(re.escape(Path(o).stem) for o in renames) + r')\.(ipynb|html|qmd)')
+    pat = re.compile(r'(?<![\w/.-])(' + '|'.join(re.escape(o) for o in renames) + r')\.(ipynb|html|qmd)\b')
     for f in [*proc.rglob('*.ipynb'), *proc.rglob('*.yml'), *proc.rglob('*.md'), *proc.rglob('*.qmd')]:
         t = f.read_text(encoding='utf-8')
-        new = pat.sub(lambda m: page_name(m.group(1)) + '.' + m.group(2), t)
+        new = pat.sub(lambda m: renames[m.group(1)] + '.' + m.group(2), t)
         if new != t: f.write_text(new, encoding='utf-8')
 
 
@@ -95,7 +113,12 @@ def render_smalldocs(cfg, proc: Path):
     from smalldocs.site import build
     fix_page_names(proc)
     site = build(str(proc), quiet=True)
-    for w in site.warnings: print(f"  smalldocs: {w}")
+    # what smalldocs says it leaves to Quarto: output-file (handled above), the commonmark format and keep-md (Quarto only)
+    expected = re.compile(r'output-file is not read|format commonmark is not built|keep-md is ignored')
+    known = [w for w in site.warnings if expected.search(w)]
+    for w in site.warnings:
+        if not expected.search(w): print(f"  smalldocs warning: {w}")
+    if known: print(f"  smalldocs: {len(known)} notes on Quarto-only settings (output-file handled by renaming; commonmark, keep-md)")
     out = proc/cfg.doc_path.name
     if not out.exists(): sys.exit(f"docs: smalldocs wrote nothing into {out}")
     shutil.rmtree(cfg.doc_path, ignore_errors=True)
@@ -106,7 +129,7 @@ def main():
     t0 = time.time()
     cfg = get_config()
     proc = cfg.config_path/'_proc'
-    names = process(cfg, proc)
+    names, failed = process(cfg, proc)
     quarto = shutil.which('quarto')
     if quarto and not os.environ.get('SLOWAI_DOCS_SMALLDOCS'):
         renderer = f"quarto ({quarto}) via nbdev_docs"
@@ -120,8 +143,11 @@ def main():
         print(f"==> rendering with {renderer}", flush=True)
         render_smalldocs(cfg, proc)
     pages = sorted(p.name for p in cfg.doc_path.glob('*.html'))
-    print(f"==> docs built into {cfg.doc_path.name}/ in {time.time()-t0:.0f} s from {len(names)} notebooks; renderer: {renderer}")
+    print(f"==> docs built into {cfg.doc_path.name}/ in {time.time()-t0:.0f} s from {len(names) - len(failed)} of {len(names)} notebooks; renderer: {renderer}")
     print(f"    pages: {' '.join(pages)}")
+    if failed:
+        sys.exit(f"docs: FAILED: nbdev's processing failed for {', '.join(failed)} (see above), so the site lacks their pages. "
+                 "nbdev runs every cell that imports something to build show_doc output: keep imports out of demo cells.")
 
 
 if __name__ == '__main__':

@@ -121,9 +121,13 @@ def nb_facts(nb: Path):
     return title, desc, imgs, tables
 
 def md_text(s: str) -> str:
-    "Markdown inline text as a reader sees it: no backticks, emphasis or link syntax."
+    "Markdown inline text as a reader sees it: no backticks, emphasis or link syntax; quotes straightened."
     s = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', s)
-    return ' '.join(re.sub(r'[`*_]', '', s).split())
+    return plain(re.sub(r'`|\*\*?(?=\S)|(?<=\S)\*\*?', '', s))
+
+def plain(s: str) -> str:
+    "Text with its whitespace collapsed and typographic quotes and dashes (smartypants) made plain."
+    return ' '.join(s.translate(str.maketrans({'\u2018': "'", '\u2019': "'", '\u201c': '"', '\u201d': '"', '\u2013': '-', '\u2014': '-'})).split())
 
 
 _pages = {}
@@ -310,8 +314,8 @@ def main():
             assert p.exists(), f'{p.relative_to(ROOT)} was not built from {nb.relative_to(ROOT)}'
             title, desc, imgs, tables = nb_facts(nb)
             pg = page(p)
-            assert pg.h1 == md_text(title), f'page title {pg.h1!r}, notebook title {title!r}'
-            if desc: assert pg.desc == md_text(desc), f'page description {pg.desc!r}, notebook description {desc!r}'
+            assert plain(pg.h1) == md_text(title), f'page title {pg.h1!r}, notebook title {title!r}'
+            if desc: assert plain(pg.desc) == md_text(desc), f'page description {pg.desc!r}, notebook description {desc!r}'
             n_img = sum(s.startswith('data:image') or s.endswith(('.png', '.svg', '.jpg')) for s in pg.imgs)
             assert n_img >= imgs, f'{n_img} pictures on the page, {imgs} image outputs saved in the notebook'
             assert len(pg.tables) >= tables, f'{len(pg.tables)} dataframe tables on the page, {tables} in the notebook'
@@ -322,7 +326,7 @@ def main():
         idx = page(DOCS/'index.html')
         want = [(nb_page(nb).relative_to(DOCS).as_posix(), md_text(nb_facts(nb)[0])) for nb in
                 sorted(nbs, key=lambda p: (p.relative_to(NBS).parent.as_posix(), p.name != 'index.ipynb', p.name))]
-        got = [(h, ' '.join(t.split())) for h, t in idx.sidebar]
+        got = [(h, plain(t)) for h, t in idx.sidebar]
         assert got == want, f'sidebar {got}, expected {want}'
         return ' | '.join(t for _, t in got)
 
