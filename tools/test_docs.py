@@ -245,7 +245,7 @@ PAGE_FACTS = """(async () => {
   const t = document.querySelector('table.dataframe');
   return {
     title: document.title, url: location.href,
-    imgs: imgs.map(i => ({src: i.src.slice(0, 60), nw: i.naturalWidth, w: i.getBoundingClientRect().width, complete: i.complete})),
+    imgs: imgs.map(i => ({src: i.src.slice(0, 60), nw: i.naturalWidth, w: i.getBoundingClientRect().width, h: i.getBoundingClientRect().height, y: i.getBoundingClientRect().top + window.scrollY, complete: i.complete})),
     mainWidth: main.getBoundingClientRect().width,
     tables: document.querySelectorAll('table.dataframe').length,
     tableCollapse: t ? getComputedStyle(t).borderCollapse : null,
