@@ -34,7 +34,7 @@ def _proc_nb(src, dst, skip_flags):
     return f"  processed {Path(src).name} in {time.time()-t0:.1f} s"
 
 
-def process(cfg, proc: Path) -> list[str]:
+def process(cfg, proc: Path) -> tuple[list[str], list[str]]:
     "nbdev's `_proc/` step (nbdev.serve.proc_nbs), always from scratch: notebooks processed, other files copied, plus sidebar.yml."
     from nbdev.quarto import nbdev_sidebar
     nbs = cfg.nbs_path
