@@ -1,5 +1,6 @@
 "Re-execute notebooks in place, top to bottom, every flagged cell included, so their saved outputs come from the current code."
-import sys, time
+import os, sys, time
+os.environ.setdefault('OMP_NUM_THREADS', '1')  # as tools/run_tests.py: the same numbers as the tests
 from pathlib import Path
 from execnb.shell import CaptureShell
 from nbdev.config import get_config
