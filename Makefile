@@ -9,7 +9,7 @@ STAMP := $(VENV)/.slowai-installed
 
 .PHONY: install data demo test check-clean test-nbs nbs docs test-docs chromium bench clean-venv help
 help:
-	@echo "make demo   set up, then train the seed's CNN on Fashion-MNIST and print the per-epoch table"
+	@echo "make demo   set up, then run slowai-train: the seed's CNN to 90% on Fashion-MNIST, with the per-epoch table"
 	@echo "make test   set up, then check nbdev hygiene and run every notebook as a test"
 	@echo "make nbs    re-execute the notebooks in place (their outputs are what the docs show)"
 	@echo "make docs   build the site into _docs/ (Quarto via nbdev_docs where quarto is on PATH, else smalldocs)"
@@ -45,8 +45,8 @@ data:
 	else echo "==> no apt here: set SLOWAI_DATA to the four Fashion-MNIST .gz files, or slowai uses the HF hub"; fi
 
 demo: install data
-	@echo "==> training the seed's CNN on Fashion-MNIST"
-	@$(BIN)/python tools/demo.py
+	@echo "==> slowai-train: the seed's CNN on Fashion-MNIST, our Adam, 1cycle, 6 epochs (outputs in runs/demo)"
+	@$(BIN)/slowai-train --out runs/demo
 
 check-clean: install
 	@echo "==> checking that nbdev_export, nbdev_clean and the README leave no diff"
