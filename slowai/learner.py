@@ -10,6 +10,7 @@ from functools import partial
 from operator import attrgetter
 
 import fastcore.all as fc
+from fastcore.basics import patch
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -23,7 +24,7 @@ _all_ = ['Mean', 'MulticlassAccuracy']  # re-exported, so users import them with
 # %% auto #0
 __all__ = ['CancelFitException', 'CancelEpochException', 'CancelBatchException', 'Callback', 'run_cbs', 'order_before',
            'order_after', 'with_cbs', 'Learner', 'TrainCB', 'TrainLearner', 'MetricsCB', 'DeviceCB', 'ProgressCB',
-           'DivergenceError', 'TerminateOnNaNCB', 'LRFinderCB', 'lr_find', 'MomentumCB', 'Mean', 'MulticlassAccuracy']
+           'DivergenceError', 'TerminateOnNaNCB', 'LRFinderCB', 'MomentumCB', 'Mean', 'MulticlassAccuracy']
 
 # %% ../nbs/02_learner.ipynb #ec3c4eff
 class CancelFitException(Exception): "Raise in a callback to stop the fit (cleanup still runs)"
@@ -336,7 +337,7 @@ def _dl_states(dls):
     dls = dls.values() if isinstance(dls, dict) else dls if isinstance(dls, (list, tuple)) else []
     return [(dl, dl.state_dict()) for dl in dls if hasattr(dl, 'state_dict')]
 
-@fc.patch
+@patch
 def lr_find(self:Learner,
             start_lr:float=1e-7, end_lr:float=10., num_it:int=100, # the sweep
             div:float=4.,         # stop when the smoothed loss exceeds `div` times its minimum
