@@ -56,7 +56,9 @@ test-nbs: install data
 	@echo "==> running every notebook as a test (flags: slow)"
 	@$(BIN)/python tools/run_tests.py --flags slow
 
-test: check-clean test-nbs test-docs
+test: check-clean data chromium
+	@echo "==> running every notebook as a test (flags: slow), then building and checking the docs site"
+	@$(BIN)/python tools/test_all.py
 
 nbs: install data
 	@echo "==> re-executing the notebooks in place"

@@ -1,0 +1,27 @@
+"""`make test`'s test run: every notebook (tools/run_tests.py), then the docs site (tools/test_docs.py).
+
+Streams both, then sums their closing 'N passed, N failed[, N skipped]' lines into one, and exits non-zero if either failed.
+"""
+import re, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STEPS = [('notebooks', ['tools/run_tests.py', '--flags', 'slow']), ('docs', ['tools/test_docs.py'])]
+
+def run(name, args):
+    print(f"==> {name}: {' '.join(args)}", flush=True)
+    p = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    counts = None
+    for line in p.stdout:
+        print(line, end='', flush=True)
+        if m := re.fullmatch(r'(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*', line): counts = [int(o or 0) for o in m.groups()]
+    p.wait()
+    if counts is None: counts = [0, 1, 0]; print(f"==> {name}: no closing count (exit code {p.returncode}): counted as a failure")
+    elif p.returncode and not counts[1]: counts[1] = 1; print(f"==> {name}: exit code {p.returncode}: counted as a failure")
+    return counts
+
+t0 = time.time()
+tot = [sum(o) for o in zip(*(run(n, a) for n, a in STEPS))]
+print(f"==> tests took {time.time()-t0:.0f} s")
+print(f"{tot[0]} passed, {tot[1]} failed" + (f", {tot[2]} skipped" if tot[2] else ''))
+sys.exit(1 if tot[1] else 0)
