@@ -32,11 +32,13 @@ if __name__ == '__main__':
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--lr', type=float, default=None)
     p.add_argument('--wd', type=float, default=None)
+    p.add_argument('--no-aug', action='store_true', help='train without batch augmentation')
     a = p.parse_args()
     if a.time: time_widths([(8, 16, 32, 64, 128), (16, 32, 64, 128, 256)], [1, 2])
     else:
         torch.set_num_threads(a.threads)
         kw = {k: v for k, v in dict(lr=a.lr, wd=a.wd).items() if v is not None}
+        if a.no_aug: kw['tfm'] = False
         learn = train_resnet(a.epochs, nfs=tuple(int(o) for o in a.nfs.split(',')), valid_pct=a.valid_pct, **kw)
         print(results_row(learn, f'valid_pct={a.valid_pct}'))
         p_, y_ = tta(learn.model, learn.dls.valid)
