@@ -17,8 +17,8 @@ from .learner import *
 from .schedulers import *
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'rng_states', 'set_rng_states', 'atomic_save', 'CheckpointError', 'read_checkpoint', 'check_state_dict',
-           'save_checkpoint', 'load_checkpoint', 'CheckpointCB', 'StopAfterCB']
+__all__ = ['CKPT_FORMAT', 'atomic_save', 'CheckpointError', 'read_checkpoint', 'check_state_dict', 'save_checkpoint',
+           'load_checkpoint', 'CheckpointCB', 'StopAfterCB']
 
 # %% ../nbs/05_checkpoints.ipynb #c84738ef
 @patch
@@ -26,22 +26,6 @@ def state_dict(self:MetricsCB): return {'history': list(self.history)}
 
 @patch
 def load_state_dict(self:MetricsCB, sd): self.history = list(sd['history'])
-
-def rng_states()->dict:
-    "The states of Python's, numpy's, torch's and (if present) CUDA's generators, as plain values and tensors"
-    name, keys, pos, has_gauss, cached = np.random.get_state()
-    return {'python': random.getstate(),
-            'numpy': (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)),
-            'torch': torch.get_rng_state(),
-            'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
-
-def set_rng_states(s:dict):
-    "Restore generator states saved by `rng_states`"
-    random.setstate(tuple(tuple(o) if isinstance(o, list) else o for o in s['python']))
-    name, keys, pos, has_gauss, cached = s['numpy']
-    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
-    torch.set_rng_state(s['torch'])
-    if s.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
 # %% ../nbs/05_checkpoints.ipynb #46cf14b5
 def atomic_save(obj, path:str|Path):

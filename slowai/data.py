@@ -15,8 +15,8 @@ import torch
 # %% auto #0
 __all__ = ['FMNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_SHA256', 'FMNIST_SIZES', 'FMNIST_STATS', 'FMNIST_HUB', 'DEBIAN_DIR',
            'def_device', 'read_idx', 'find_fashion_mnist', 'fashion_mnist_tensors', 'fmnist_features',
-           'load_fashion_mnist', 'TensorDataLoader', 'DataLoaders', 'fashion_mnist', 'set_seed', 'default_device',
-           'to_device', 'to_cpu', 'show_images']
+           'load_fashion_mnist', 'TensorDataLoader', 'DataLoaders', 'fashion_mnist', 'set_seed', 'rng_states',
+           'set_rng_states', 'default_device', 'to_device', 'to_cpu', 'show_images']
 
 # %% ../nbs/00_data.ipynb #9e4dcbbf
 FMNIST_CLASSES = ['T - shirt / top', 'Trouser', 'Pullover', 'Dress', 'Coat',
@@ -233,6 +233,23 @@ def set_seed(seed:int,             # the seed for python's, numpy's and torch's 
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
     if torch.backends.cudnn.is_available():
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = deterministic, not deterministic
+
+# %% ../nbs/00_data.ipynb #c06af7d7
+def rng_states()->dict:
+    "The states of Python's, numpy's, torch's and (if present) CUDA's generators, as plain values and tensors"
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return {'python': random.getstate(),
+            'numpy': (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)),
+            'torch': torch.get_rng_state(),
+            'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+def set_rng_states(s:dict):
+    "Restore generator states saved by `rng_states`"
+    random.setstate(tuple(tuple(o) if isinstance(o, list) else o for o in s['python']))
+    name, keys, pos, has_gauss, cached = s['numpy']
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(s['torch'])
+    if s.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
 # %% ../nbs/00_data.ipynb #eeb863df
 def default_device():

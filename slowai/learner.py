@@ -323,16 +323,6 @@ class LRFinderCB(Callback):
         return fig
 
 # %% ../nbs/02_learner.ipynb #97970bca
-def _rng_state():
-    import random, numpy as np
-    return random.getstate(), np.random.get_state(), torch.get_rng_state(), \
-           torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
-
-def _set_rng_state(s):
-    import random, numpy as np
-    random.setstate(s[0]); np.random.set_state(s[1]); torch.set_rng_state(s[2])
-    if s[3] is not None: torch.cuda.set_rng_state_all(s[3])
-
 def _dl_states(dls):
     dls = dls.values() if isinstance(dls, dict) else dls if isinstance(dls, (list, tuple)) else []
     return [(dl, dl.state_dict()) for dl in dls if hasattr(dl, 'state_dict')]
@@ -346,7 +336,7 @@ def lr_find(self:Learner,
     "Sweep the lr exponentially, plot loss vs lr, return a suggestion; model, optimizer, RNGs and data order are restored"
     model_sd = deepcopy(self.model.state_dict())
     opt, opt_sd = self.opt, deepcopy(self.opt.state_dict()) if self.opt is not None else None
-    rng, dl_sds = _rng_state(), [(dl, deepcopy(sd)) for dl, sd in _dl_states(self.dls)]
+    rng, dl_sds = rng_states(), [(dl, deepcopy(sd)) for dl, sd in _dl_states(self.dls)]
     finder = LRFinderCB(start_lr, end_lr, num_it, div)
     try:
         n_epochs = math.ceil(num_it/max(len(_get_dl(self.dls, 0)), 1))
@@ -355,7 +345,7 @@ def lr_find(self:Learner,
         self.model.load_state_dict(model_sd)
         if opt is None: self.opt = None
         else: self.opt = opt; opt.load_state_dict(opt_sd)
-        _set_rng_state(rng)
+        set_rng_states(rng)
         for dl, sd in dl_sds: dl.load_state_dict(sd)
     self.lr_finder = finder
     if show_plot: finder.plot()
