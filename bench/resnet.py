@@ -1,13 +1,16 @@
 """Time and train the ResNet recipe of `nbs/08_resnet.ipynb` from the command line.
 
 `python bench/resnet.py --time` measures seconds per training batch for a few widths and thread counts;
-`python bench/resnet.py --epochs 5 --valid-pct 0.1` runs the recipe on the holdout (0: on the test set).
+`python bench/resnet.py --epochs 5 --valid-pct 0.1` runs the recipe on the holdout (0: on the test set);
+`--save run.json` writes the run's record (flags, per-epoch history, flip-TTA accuracy, wall times, machine, commit),
+which `nbs/08_resnet.ipynb` shows for the runs too long for its own cells.
 """
-import argparse, time
+import argparse, json, platform, subprocess, sys, time
+from pathlib import Path
 import torch
 import torch.nn.functional as F
 from slowai.data import set_seed
-from slowai.resnet import ResNet, n_params, train_resnet, results_row, tta, accuracy
+from slowai.resnet import ResNet, n_params, train_resnet, results_row, tta, accuracy, batch_tfms, RESNET_RECIPE
 
 def time_widths(widths, threads, bs=256, n=8):
     for nt in threads:
@@ -23,23 +26,53 @@ def time_widths(widths, threads, bs=256, n=8):
             print(f"threads={nt} nfs={nfs} params={n_params(m):,}: {dt*1000:.0f} ms/batch of {bs}, "
                   f"~{dt*54000/bs:.0f} s per epoch of 54k images", flush=True)
 
+def _machine():
+    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor()) \
+          if Path('/proc/cpuinfo').exists() else platform.processor()
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
+    return dict(cpu=cpu, cores=len(__import__('os').sched_getaffinity(0)), gpu=gpu, torch=torch.__version__)
+
+def _commit():
+    try: return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True,
+                               cwd=Path(__file__).parent).stdout.strip() or None
+    except OSError: return None
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument('--time', action='store_true')
     p.add_argument('--epochs', type=int, default=5)
-    p.add_argument('--nfs', default='8,16,32,64,128')
+    p.add_argument('--nfs', default='16,32,64,128,256')
     p.add_argument('--valid-pct', type=float, default=0.1)
     p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--lr', type=float, default=None)
-    p.add_argument('--wd', type=float, default=None)
+    p.add_argument('--seed', type=int, default=42)
+    for k in ('lr', 'wd', 'label_smoothing', 'pct_start'): p.add_argument('--' + k.replace('_', '-'), type=float, default=None)
+    p.add_argument('--bs', type=int, default=None)
+    p.add_argument('--pad', type=int, default=1)
+    p.add_argument('--flip', type=float, default=0.5)
+    p.add_argument('--erase', type=float, default=0.1)
     p.add_argument('--no-aug', action='store_true', help='train without batch augmentation')
+    p.add_argument('--save', default=None, help='write the run record to this JSON file')
     a = p.parse_args()
-    if a.time: time_widths([(8, 16, 32, 64, 128), (16, 32, 64, 128, 256)], [1, 2])
-    else:
-        torch.set_num_threads(a.threads)
-        kw = {k: v for k, v in dict(lr=a.lr, wd=a.wd).items() if v is not None}
-        if a.no_aug: kw['tfm'] = False
-        learn = train_resnet(a.epochs, nfs=tuple(int(o) for o in a.nfs.split(',')), valid_pct=a.valid_pct, **kw)
-        print(results_row(learn, f'valid_pct={a.valid_pct}'))
-        p_, y_ = tta(learn.model, learn.dls.valid)
-        print('flip TTA accuracy:', accuracy(p_, y_))
+    if a.time: time_widths([(8, 16, 32, 64, 128), (16, 32, 64, 128, 256)], [1, 2]); sys.exit()
+    torch.set_num_threads(a.threads)
+    kw = {k: getattr(a, k) for k in ('lr', 'wd', 'bs', 'label_smoothing', 'pct_start') if getattr(a, k) is not None}
+    kw['tfm'] = False if a.no_aug else batch_tfms(a.pad, a.flip, a.erase)
+    nfs = tuple(int(o) for o in a.nfs.split(','))
+    t0 = time.time()
+    learn = train_resnet(a.epochs, nfs=nfs, valid_pct=a.valid_pct, seed=a.seed, **kw)
+    wall = time.time() - t0
+    split = 'holdout' if a.valid_pct else 'test'
+    row = results_row(learn, split)
+    probs, ys = tta(learn.model, learn.dls.valid)
+    row['tta_accuracy'] = round(accuracy(probs, ys), 4)
+    print(row, f'wall {wall/60:.1f} min', flush=True)
+    if a.save:
+        recipe = dict(RESNET_RECIPE, **{k: v for k, v in kw.items() if k != 'tfm'})
+        rec = dict(command='python ' + ' '.join(sys.argv), commit=_commit(), split=split, epochs=a.epochs, nfs=list(nfs),
+                   params=n_params(learn.model), seed=a.seed, recipe=recipe,
+                   augmentation=None if a.no_aug else dict(pad=a.pad, flip=a.flip, erase=a.erase),
+                   history=learn.metrics.history, epoch_times=learn.timer.times, wall_s=round(wall, 1),
+                   result=row, machine=dict(_machine(), threads=torch.get_num_threads()))
+        Path(a.save).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.save).write_text(json.dumps(rec, indent=1) + '\n')
+        print('wrote', a.save)
