@@ -118,17 +118,22 @@ def plot_scheduler(sched,             # a scheduler instance (it is stepped, so 
 # %% ../nbs/04_schedulers.ipynb #d7019e47
 class ActivationStatsCB(Callback):
     "Per-layer activation mean, std and near-zero share over training batches, with a plot"
-    def __init__(self, modules=None, # modules to hook; default the model's `layers` children (or its children)
-                 near_zero:float=0.5):
-        self.modules, self.near_zero = modules, near_zero
+    def __init__(self, modules=None, # modules to hook; default the model's `layers` children (or its children) with parameters
+                 near_zero:float=0.5,
+                 chunk:int=1024):  # batches per preallocated buffer
+        self.modules, self.near_zero, self.chunk = modules, near_zero, chunk
 
     def before_fit(self, learn):
-        mods = self.modules if self.modules is not None else list(getattr(learn.model, 'layers', learn.model).children())
-        self._stats = [[] for _ in mods]
+        mods = self.modules if self.modules is not None else [
+            m for m in getattr(learn.model, 'layers', learn.model).children() if next(m.parameters(), None) is not None]
+        self._bufs, self._n = [[] for _ in mods], [0]*len(mods)
         def hook(i, m, inp, out):
             if not learn.training: return
-            o = out.detach().float()
-            self._stats[i].append(torch.stack([o.mean(), o.std(), (o.abs() < self.near_zero).float().mean()]))
+            o, k = out.detach().float(), self._n[i] % self.chunk
+            if k == 0: self._bufs[i].append(o.new_empty(self.chunk, 3))
+            buf = self._bufs[i][-1]
+            buf[k, 0], buf[k, 1], buf[k, 2] = o.mean(), o.std(), (o.abs() < self.near_zero).float().mean()
+            self._n[i] += 1
         self._hooks = [m.register_forward_hook(partial(hook, i)) for i, m in enumerate(mods)]
 
     def cleanup_fit(self, learn):
@@ -137,7 +142,7 @@ class ActivationStatsCB(Callback):
     @property
     def stats(self)->torch.Tensor:
         "`[n_layers, n_batches, 3]`: mean, std, near-zero share"
-        return torch.stack([torch.stack(s) for s in self._stats]).cpu()
+        return torch.stack([torch.cat(b)[:n] if b else torch.empty(0, 3) for b, n in zip(self._bufs, self._n)]).cpu()
 
     def plot_stats(self, figsize=(12, 3)):
         "Mean, std and near-zero share of each layer over the training batches"
