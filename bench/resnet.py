@@ -33,9 +33,11 @@ def _machine():
     return dict(cpu=cpu, cores=len(__import__('os').sched_getaffinity(0)), gpu=gpu, torch=torch.__version__)
 
 def _commit():
-    try: return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True,
-                               cwd=Path(__file__).parent).stdout.strip() or None
+    "HEAD when the run starts, with '+changes' if the library or this script differ from it"
+    git = lambda *a: subprocess.run(['git', *a], capture_output=True, text=True, cwd=Path(__file__).parent).stdout.strip()
+    try: head, dirty = git('rev-parse', '--short', 'HEAD'), git('status', '--porcelain', '--', ':/slowai', ':/bench')
     except OSError: return None
+    return (head + ('+changes' if dirty else '')) or None
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__)
@@ -58,7 +60,7 @@ if __name__ == '__main__':
     kw = {k: getattr(a, k) for k in ('lr', 'wd', 'bs', 'label_smoothing', 'pct_start') if getattr(a, k) is not None}
     kw['tfm'] = False if a.no_aug else batch_tfms(a.pad, a.flip, a.erase)
     nfs = tuple(int(o) for o in a.nfs.split(','))
-    t0 = time.time()
+    commit, t0 = _commit(), time.time()
     learn = train_resnet(a.epochs, nfs=nfs, valid_pct=a.valid_pct, seed=a.seed, **kw)
     wall = time.time() - t0
     split = 'holdout' if a.valid_pct else 'test'
@@ -68,7 +70,7 @@ if __name__ == '__main__':
     print(row, f'wall {wall/60:.1f} min', flush=True)
     if a.save:
         recipe = dict(RESNET_RECIPE, **{k: v for k, v in kw.items() if k != 'tfm'})
-        rec = dict(command='python ' + ' '.join(sys.argv), commit=_commit(), split=split, epochs=a.epochs, nfs=list(nfs),
+        rec = dict(command='python ' + ' '.join(sys.argv), commit=commit, split=split, epochs=a.epochs, nfs=list(nfs),
                    params=n_params(learn.model), seed=a.seed, recipe=recipe,
                    augmentation=None if a.no_aug else dict(pad=a.pad, flip=a.flip, erase=a.erase),
                    history=learn.metrics.history, epoch_times=learn.timer.times, wall_s=round(wall, 1),
