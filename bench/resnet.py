@@ -5,7 +5,7 @@
 `--save run.json` writes the run's record (flags, per-epoch history, flip-TTA accuracy, wall times, machine, commit),
 which `nbs/08_resnet.ipynb` shows for the runs too long for its own cells.
 """
-import argparse, json, platform, subprocess, sys, time
+import argparse, json, os, platform, subprocess, sys, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -30,7 +30,7 @@ def _machine():
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor()) \
           if Path('/proc/cpuinfo').exists() else platform.processor()
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
-    return dict(cpu=cpu, cores=len(__import__('os').sched_getaffinity(0)), gpu=gpu, torch=torch.__version__)
+    return dict(cpu=cpu, cores=len(os.sched_getaffinity(0)), gpu=gpu, torch=torch.__version__)
 
 def _commit():
     "HEAD when the run starts, with '+changes' if the library or this script differ from it"

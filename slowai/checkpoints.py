@@ -4,16 +4,16 @@
 
 # %% ../nbs/05_checkpoints.ipynb #3812f38e
 from __future__ import annotations
-import os, pickle, random, tempfile, zipfile
+import os, pickle, tempfile, zipfile
 from pathlib import Path
 
 from fastcore.basics import patch
-import numpy as np
 import torch
 from torch import nn
 
 from .data import *
 from .learner import *
+from .learner import _dl_items
 from .schedulers import *
 
 # %% auto #0
@@ -83,11 +83,6 @@ def check_state_dict(model:nn.Module, sd:dict, src='checkpoint'):
                               + ". Was it saved from a different architecture?")
 
 # %% ../nbs/05_checkpoints.ipynb #5d2b9b6d
-def _dl_items(dls):
-    if isinstance(dls, dict): return list(dls.items())
-    if isinstance(dls, (list, tuple)): return list(enumerate(dls))
-    return []
-
 def _cb_items(learn):
     seen, res = {}, []
     for cb in learn.cbs:

@@ -171,13 +171,13 @@ def main(model:Param("model to train", str, choices=MODELS)='cnn',
     try: check_args(**args)
     except UsageError as e: _fail(2, e)
     ckpt, t0 = Path(out)/'checkpoint.pt', time.time()
+    flags = ' '.join(f"--{k} {v}" for k, v in args.items() if v is not None and k not in ('resume', 'stop_after'))
     def ours(): return ckpt.is_file() and ckpt.stat().st_mtime >= t0   # written by this run, not an old one
     try: learn = run(**args)
     except KeyboardInterrupt:
         from slowai.checkpoints import read_checkpoint
         if ours():
             e = read_checkpoint(ckpt)['epoch']
-            flags = ' '.join(f"--{k} {v}" for k, v in args.items() if v is not None and k not in ('resume', 'stop_after'))
             _fail(130, f"interrupted; epoch {e+1} of {epochs} is saved in {ckpt}. Resume with: slowai-train {flags} --resume {ckpt}")
         _fail(130, "interrupted before the first epoch finished; nothing to resume")
     except DivergenceError as e:
@@ -188,7 +188,6 @@ def main(model:Param("model to train", str, choices=MODELS)='cnn',
     if int(os.environ.get('RANK', '0')) != 0: return
     acc, last = learn.metrics.history[-1]['MulticlassAccuracy'], learn.metrics.history[-1]['epoch'] + 1
     if last < epochs:
-        flags = ' '.join(f"--{k} {v}" for k, v in args.items() if v is not None and k not in ('resume', 'stop_after'))
         print(f"stopped after epoch {last} of {epochs}: eval accuracy {acc:.4f}. Continue with: slowai-train {flags} --resume {ckpt}")
         return
     print(f"done: eval accuracy {acc:.4f}; wrote metrics.csv, history.png, schedule.png, model.pt, checkpoint.pt to {out}")

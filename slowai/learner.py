@@ -323,9 +323,11 @@ class LRFinderCB(Callback):
         return fig
 
 # %% ../nbs/02_learner.ipynb #97970bca
-def _dl_states(dls):
-    dls = dls.values() if isinstance(dls, dict) else dls if isinstance(dls, (list, tuple)) else []
-    return [(dl, dl.state_dict()) for dl in dls if hasattr(dl, 'state_dict')]
+def _dl_items(dls)->list:
+    "`(name or index, loader)` pairs of a dict or list of loaders"
+    if isinstance(dls, dict): return list(dls.items())
+    if isinstance(dls, (list, tuple)): return list(enumerate(dls))
+    return []
 
 @patch
 def lr_find(self:Learner,
@@ -336,7 +338,7 @@ def lr_find(self:Learner,
     "Sweep the lr exponentially, plot loss vs lr, return a suggestion; model, optimizer, RNGs and data order are restored"
     model_sd = deepcopy(self.model.state_dict())
     opt, opt_sd = self.opt, deepcopy(self.opt.state_dict()) if self.opt is not None else None
-    rng, dl_sds = rng_states(), [(dl, deepcopy(sd)) for dl, sd in _dl_states(self.dls)]
+    rng, dl_sds = rng_states(), [(dl, deepcopy(dl.state_dict())) for _, dl in _dl_items(self.dls) if hasattr(dl, 'state_dict')]
     finder = LRFinderCB(start_lr, end_lr, num_it, div)
     try:
         n_epochs = math.ceil(num_it/max(len(_get_dl(self.dls, 0)), 1))
