@@ -7,14 +7,15 @@ BIN := $(VENV)/bin
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.slowai-installed
 
-.PHONY: install data demo test check-clean test-nbs nbs docs test-docs chromium bench clean-venv help
+.PHONY: install data demo test check-clean test-nbs nbs docs test-docs chromium katex bench lab clean-venv help
 help:
 	@echo "make demo   set up, then run slowai-train: the seed's CNN to 90% on Fashion-MNIST, with the per-epoch table"
-	@echo "make test   set up, then check nbdev hygiene and run every notebook as a test"
+	@echo "make test   set up, then check nbdev hygiene, run every notebook and the README as tests, and check the site"
 	@echo "make nbs    re-execute the notebooks in place (their outputs are what the docs show)"
 	@echo "make docs   build the site into _docs/ (Quarto via nbdev_docs where quarto is on PATH, else smalldocs)"
 	@echo "make test-docs  build the site and check it as a reader would, headless Chromium included"
 	@echo "make bench  run the benchmarks under bench/"
+	@echo "make lab    set up, then open the notebooks in JupyterLab (the kernel \"Python 3 (slowai)\" runs in .venv)"
 
 $(STAMP): settings.ini setup.py
 	@echo "==> setting up $(VENV) (python: $$($(PYTHON) --version))"
@@ -56,8 +57,8 @@ test-nbs: install data
 	@echo "==> running every notebook as a test (flags: slow)"
 	@$(BIN)/python tools/run_tests.py --flags slow
 
-test: check-clean data chromium
-	@echo "==> running every notebook as a test (flags: slow), then building and checking the docs site"
+test: check-clean data chromium katex
+	@echo "==> running every notebook as a test (flags: slow), then the kernel, README, API, docs-site and path checks"
 	@$(BIN)/python tools/test_all.py
 
 nbs: install data
@@ -66,7 +67,7 @@ nbs: install data
 	@$(BIN)/nbdev_clean
 
 # The docs: nbdev's notebook processing into _proc/ (notebooks are only read), then Quarto or smalldocs into _docs/.
-docs: install data
+docs: install data katex
 	@$(BIN)/python tools/docs.py
 
 # Headless Chromium for the browser test: the Debian package, where apt exists and we are root.
@@ -79,12 +80,29 @@ chromium:
 	    || echo "==> apt could not install chromium: the browser test will be skipped and say so"; \
 	else echo "==> no chromium, and no apt as root to install it: the browser test will be skipped and say so"; fi
 
-test-docs: install data chromium
+# KaTeX for the docs' formulas, served from the site itself (tools/docs.py copies it): Debian's libjs-katex, where apt exists
+# and we are root. Elsewhere set SLOWAI_KATEX to a KaTeX dist folder (npm's katex/dist); the docs build says so when it is missing.
+katex:
+	@k=$${SLOWAI_KATEX:-/usr/share/javascript/katex}; if [ -f "$$k/katex.min.js" ]; then \
+	  echo "==> KaTeX found in $$k"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "==> installing KaTeX with apt (libjs-katex, for the docs' formulas)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjs-katex >/dev/null) \
+	    || echo "==> apt could not install libjs-katex: the docs build will stop and say so; set SLOWAI_KATEX to a KaTeX dist folder"; \
+	else echo "==> no KaTeX in $$k, and no apt as root to install it: set SLOWAI_KATEX to a KaTeX dist folder (npm's katex/dist)"; fi
+
+test-docs: install data chromium katex
 	@echo "==> building the docs site and checking it as a reader would"
 	@$(BIN)/python tools/test_docs.py
 
 bench: install data
 	@for f in bench/*.py; do echo "==> $$f"; $(BIN)/python $$f || exit 1; done
+
+# JupyterLab on the notebooks (as root, with the --allow-root it asks for); more options through LAB_ARGS,
+# e.g. `make lab LAB_ARGS="--no-browser --port 8889"`.
+lab: install data
+	@echo "==> JupyterLab in nbs/ (kernel: Python 3 (slowai), from $(VENV)); Ctrl-C to stop"
+	@cd nbs && $(abspath $(BIN))/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

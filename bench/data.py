@@ -1,12 +1,12 @@
-"""Images/s of the naive Hugging Face pipeline vs `slowai.data.fashion_mnist`'s tensor slicing (issue 2).
+"""Images/s of the naive Hugging Face pipeline vs `slowai.data.fashion_mnist`'s tensor slicing.
 
 Naive: `load_fashion_mnist()` (the hub's schema: PNG-encoded images) + `.with_transform` turning each item's PIL image
 into a normalised float tensor + torch `DataLoader(bs=512, shuffle=True)` with the default collate.
 Fast: `fashion_mnist(bs=512)['train']`, iterated over whole epochs.
-Building the `DatasetDict` (encoding 70k PNGs, ~8 s) happens once, before and outside the timing, as does
-decoding the IDX files for the fast path. The fast path is timed with torch at one thread and at torch's default:
+Building the `DatasetDict` (encoding 70k PNGs; the script prints how long it took) happens once, before and outside
+the timing, as does decoding the IDX files for the fast path. The fast path is timed with torch at one thread and at torch's default:
 each batch is a few large tensor ops that torch splits over its threads, and on a shared, oversubscribed machine
-every split waits for a descheduled thread (we saw 1 thread reach ~280k images/s while 2 gave ~10k). The naive
+every split waits for a descheduled thread, so one thread can be many times faster than two. The naive
 path is per-item Python on tiny tensors, which torch does not split, so it runs once, at the default.
 Run: `.venv/bin/python bench/data.py [--reps 5] [--naive-batches 30] [--threads 1,2]`.
 """
@@ -82,4 +82,4 @@ base = statistics.median(res['naive'])
 for name, k, what in rows:
     v = res[k]; m = statistics.median(v)
     print(f"{name:<52} {m:>10,.0f} {min(v):>9,.0f}..{max(v):<9,.0f} {m/base:>8.0f}x  ({what})")
-print("goal: fast >= 50x naive")
+print("target: fast >= 50x naive")

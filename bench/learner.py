@@ -1,10 +1,10 @@
-"""Epoch time of `Learner` + the usual callbacks vs a plain PyTorch loop doing the same work (issue 3).
+"""Epoch time of `Learner` + the usual callbacks vs a plain PyTorch loop doing the same work.
 
 Both train the seed's CNN for one epoch on Fashion-MNIST (bs 512, `torch.optim.SGD` lr 0.2 momentum 0.9,
 `F.cross_entropy`) from the same initial weights and the same data order, then evaluate on the test set, and both
 report accuracy and the batch-size-weighted mean loss for train and eval. The runs alternate (plain, learner, plain,
 ...) after one warm-up run of each; the median epoch time is reported, as wall-clock and as this process's CPU time
-(steadier on a shared machine when torch runs one thread). Goal: the Learner costs at most 5% more.
+(steadier on a shared machine when torch runs one thread). Target: the Learner costs at most 5% more.
 A second table times the same two loops with a tiny linear model, so the step costs almost nothing and what is left
 is the Learner's own per-batch cost (callbacks, metrics), measured directly rather than as a small difference of
 two noisy numbers; divided by the CNN's plain step time it predicts the overhead.
@@ -113,7 +113,7 @@ print(f"1 epoch = {len(dls['train'])} train + {len(dls['test'])} eval batches of
 print(f"train/eval accuracy: plain {rows_p[0]['MulticlassAccuracy']:.4f}/{rows_p[1]['MulticlassAccuracy']:.4f}, "
       f"learner {rows_l[0]['MulticlassAccuracy']:.4f}/{rows_l[1]['MulticlassAccuracy']:.4f}")
 cnn = bench()
-rw, rc = report("the seed's CNN (goal: learner / plain <= 1.05)", cnn)
+rw, rc = report("the seed's CNN (target: learner / plain <= 1.05)", cnn)
 timed(plain, True); timed(learner, True)  # warm-up
 tiny = bench(True)
 report("a tiny linear model: what is left is the loops' own cost", tiny)

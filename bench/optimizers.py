@@ -1,13 +1,15 @@
 """Time slowai's optimizers against torch.optim, side by side, one step at a time.
 
-    .venv/bin/python bench/optimizers.py [--threads N] [--rounds R] [--steps S] [--no-compiled]
+    .venv/bin/python bench/optimizers.py [--threads N] [--rounds R] [--steps S] [--no-compiled] [--save FILE]
 
 Two parameter sets: the seed's CNN (`get_kaiming_initalized_model()`, 30,402 parameters in 14 tensors) and 10M
 parameters in 50 tensors of 200k. Gradients are fixed random tensors, so only the optimizer step is timed. Each
 optimizer gets `--steps` warm-up steps, then the rounds run round-robin over all optimizers (so that a change in the
 machine's load hits all of them alike) and the median over every timed step is reported, with ratios to torch's
 fused step (or to its `foreach=False` step where torch has no fused one). Numbers on a shared machine are noisy:
-run it two or three times.
+run it two or three times. `--save nbs/bench_runs/optimizers.json` writes the run's record (command, commit, machine,
+load, ms per step of every variant, the compiled kernel's first step), which `nbs/03_optimizers.ipynb` loads, checks
+and shows.
 """
 import argparse, gc, os, statistics, time
 from functools import partial
@@ -15,6 +17,7 @@ from functools import partial
 import torch
 from slowai.models import get_kaiming_initalized_model
 from slowai.optimizers import SGD, MomentumSGD, RMSProp, Adam
+import record
 
 def param_sets():
     torch.manual_seed(0)
@@ -78,16 +81,22 @@ def main():
     ap.add_argument('--rounds', type=int, default=5)
     ap.add_argument('--steps', type=int, default=10, help='steps per optimizer per round (and warm-up steps)')
     ap.add_argument('--no-compiled', action='store_true', help="skip Adam(compiled=True) (it compiles on first use)")
+    ap.add_argument('--save', default=None, help='write the run record to this JSON file')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
+    rec = dict(command=record.command(), commit=record.commit(), machine=record.machine(),
+               load_average=round(os.getloadavg()[0], 1), rounds=a.rounds, steps=a.steps, sets={})
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads on {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}, {a.rounds} rounds x {a.steps} steps, median ms per step")
     for set_name, tensors in param_sets().items():
         n = sum(t.numel() for t in tensors)
         print(f"\n== {set_name}: {n:,} parameters in {len(tensors)} tensors ==")
+        ms_set = rec['sets'][set_name] = dict(params=n, tensors=len(tensors), ms_per_step={}, first_step_s={})
         print(f"{'optimizer':<45}{'ms/step':>9}{'vs torch best':>15}{'vs fused':>10}{'vs foreach=False':>18}")
         for fam, variants in families(not a.no_compiled):
             res = bench_family(tensors, variants, a.rounds, a.steps)
+            ms_set['ms_per_step'][fam] = {k: (None if ms is None else round(ms, 4)) for k, (ms, _) in res.items()}
+            ms_set['first_step_s'][fam] = {k: round(first, 3) for k, (_, first) in res.items() if first is not None}
             torch_ms = {k: v[0] for k, v in res.items() if k.startswith('torch') and v[0] is not None}
             best = min(torch_ms.values())
             fused = next((v for k, v in torch_ms.items() if 'fused' in k), None)
@@ -99,5 +108,7 @@ def main():
                 print(f"{k:<45}{ms:9.2f}{ms/best:14.2f}x{r_f}{ms/fe0:17.2f}x{extra}")
             print()
             gc.collect()
+    rec['load_average_end'] = round(os.getloadavg()[0], 1)
+    if a.save: record.write(a.save, rec)
 
 if __name__ == '__main__': main()

@@ -2,15 +2,16 @@
 
 `python bench/resnet.py --time` measures seconds per training batch for a few widths and thread counts;
 `python bench/resnet.py --epochs 5 --valid-pct 0.1` runs the recipe on the holdout (0: on the test set);
-`--save run.json` writes the run's record (flags, per-epoch history, flip-TTA accuracy, wall times, machine, commit),
+`--save nbs/resnet_runs/NAME.json` writes the run's record (the command with repo-relative paths, per-epoch history,
+flip-TTA accuracy, wall times, machine, commit),
 which `nbs/08_resnet.ipynb` shows for the runs too long for its own cells.
 """
-import argparse, json, os, platform, subprocess, sys, time
-from pathlib import Path
+import argparse, sys, time
 import torch
 import torch.nn.functional as F
 from slowai.data import set_seed
 from slowai.resnet import ResNet, n_params, train_resnet, results_row, tta, accuracy, batch_tfms, RESNET_RECIPE
+import record
 
 def time_widths(widths, threads, bs=256, n=8):
     for nt in threads:
@@ -25,19 +26,6 @@ def time_widths(widths, threads, bs=256, n=8):
             dt = (time.perf_counter() - t0)/n
             print(f"threads={nt} nfs={nfs} params={n_params(m):,}: {dt*1000:.0f} ms/batch of {bs}, "
                   f"~{dt*54000/bs:.0f} s per epoch of 54k images", flush=True)
-
-def _machine():
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor()) \
-          if Path('/proc/cpuinfo').exists() else platform.processor()
-    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
-    return dict(cpu=cpu, cores=len(os.sched_getaffinity(0)), gpu=gpu, torch=torch.__version__)
-
-def _commit():
-    "HEAD when the run starts, with '+changes' if the library or this script differ from it"
-    git = lambda *a: subprocess.run(['git', *a], capture_output=True, text=True, cwd=Path(__file__).parent).stdout.strip()
-    try: head, dirty = git('rev-parse', '--short', 'HEAD'), git('status', '--porcelain', '--', ':/slowai', ':/bench')
-    except OSError: return None
-    return (head + ('+changes' if dirty else '')) or None
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__)
@@ -60,7 +48,7 @@ if __name__ == '__main__':
     kw = {k: getattr(a, k) for k in ('lr', 'wd', 'bs', 'label_smoothing', 'pct_start') if getattr(a, k) is not None}
     kw['tfm'] = False if a.no_aug else batch_tfms(a.pad, a.flip, a.erase)
     nfs = tuple(int(o) for o in a.nfs.split(','))
-    commit, t0 = _commit(), time.time()
+    commit, t0 = record.commit(), time.time()
     learn = train_resnet(a.epochs, nfs=nfs, valid_pct=a.valid_pct, seed=a.seed, **kw)
     wall = time.time() - t0
     split = 'holdout' if a.valid_pct else 'test'
@@ -70,11 +58,9 @@ if __name__ == '__main__':
     print(row, f'wall {wall/60:.1f} min', flush=True)
     if a.save:
         recipe = dict(RESNET_RECIPE, **{k: v for k, v in kw.items() if k != 'tfm'})
-        rec = dict(command='python ' + ' '.join(sys.argv), commit=commit, split=split, epochs=a.epochs, nfs=list(nfs),
+        rec = dict(command=record.command(), commit=commit, split=split, epochs=a.epochs, nfs=list(nfs),
                    params=n_params(learn.model), seed=a.seed, recipe=recipe,
                    augmentation=None if a.no_aug else dict(pad=a.pad, flip=a.flip, erase=a.erase),
                    history=learn.metrics.history, epoch_times=learn.timer.times, wall_s=round(wall, 1),
-                   result=row, machine=dict(_machine(), threads=torch.get_num_threads()))
-        Path(a.save).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.save).write_text(json.dumps(rec, indent=1) + '\n')
-        print('wrote', a.save)
+                   result=row, machine=record.machine())
+        record.write(a.save, rec)

@@ -22,10 +22,14 @@ __all__ = ['CKPT_FORMAT', 'atomic_save', 'CheckpointError', 'read_checkpoint', '
 
 # %% ../nbs/05_checkpoints.ipynb #c84738ef
 @patch
-def state_dict(self:MetricsCB): return {'history': list(self.history)}
+def state_dict(self:MetricsCB):
+    "The metrics history so far, for a checkpoint"
+    return {'history': list(self.history)}
 
 @patch
-def load_state_dict(self:MetricsCB, sd): self.history = list(sd['history'])
+def load_state_dict(self:MetricsCB, sd):
+    "Restore the metrics history from a checkpoint's `state_dict()`"
+    self.history = list(sd['history'])
 
 # %% ../nbs/05_checkpoints.ipynb #46cf14b5
 def atomic_save(obj, path:str|Path):

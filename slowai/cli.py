@@ -162,7 +162,7 @@ def main(model:Param("model to train", str, choices=MODELS)='cnn',
          mixed_precision:Param("autocast through Accelerate: bf16 (CPU or GPU), fp16 (CUDA) or no", str, choices=['no', 'bf16', 'fp16'])='no',
          grad_accum:Param("step the optimizer every this many batches (gradient accumulation, through Accelerate)", int)=1,
          stop_after:Param("stop, checkpointed, after this many of the --epochs (continue later with --resume)", int)=None):
-    "Train the seed's CNN on Fashion-MNIST; defaults reproduce the 90% 1cycle recipe"
+    "Train the seed's CNN on Fashion-MNIST; the defaults are the seed's 1cycle recipe"
     import matplotlib; matplotlib.use('Agg', force=True)  # files only: no display, whatever MPLBACKEND says
     from slowai.learner import DivergenceError
     from slowai.checkpoints import CheckpointError

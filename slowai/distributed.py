@@ -202,7 +202,8 @@ def launch(script:str|os.PathLike, # a Python file, or a module name with `modul
            module:bool=False,      # run `script` as a module (`-m`)
            timeout:float=300,      # seconds before all processes are killed
            threads:int=1,          # `OMP_NUM_THREADS` for each process
-           env:dict|None=None)->subprocess.CompletedProcess: # extra environment variables
+           env:dict|None=None,     # extra environment variables
+           cwd:str|os.PathLike|None=None)->subprocess.CompletedProcess: # working directory of the processes
     "Run `script` under `accelerate launch` on this machine (127.0.0.1 only); raise `TimeoutExpired` after `timeout`"
     if cpu is None: cpu = not torch.cuda.is_available()
     cmd = [sys.executable, '-m', 'accelerate.commands.launch', '--num_processes', str(num_processes), '--num_machines', '1',
@@ -213,4 +214,4 @@ def launch(script:str|os.PathLike, # a Python file, or a module name with `modul
     e = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MASTER_ADDR': '127.0.0.1', **(env or {})}
     if cpu: e['ACCELERATE_USE_CPU'] = 'true'  # CPU processes with the gloo backend
     cmd += (['-m'] if module else []) + [str(script), *map(str, args)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e, cwd=cwd)

@@ -77,13 +77,15 @@ class Learner:
                  loss_func=F.mse_loss,  # `loss_func(preds, *targets)`
                  lr:float=0.1,          # learning rate for the optimizer
                  cbs=None,              # callbacks used by every `fit`
-                 opt_func=torch.optim.SGD # `opt_func(params, lr)` builds the optimizer
+                 opt_func=torch.optim.SGD # `opt_func(params, lr)` builds the optimizer; default: torch's SGD
                 ):
         self.model, self.dls, self.loss_func, self.lr, self.opt_func = model, dls, loss_func, lr, opt_func
         self.cbs, self.opt = fc.L(cbs), None
         for cb in self.cbs: cb.learn = self
 
-    def callback(self, method_nm): run_cbs(self.cbs, method_nm, self)
+    def callback(self, method_nm):
+        "Run event `method_nm` on this learner's callbacks"
+        run_cbs(self.cbs, method_nm, self)
 
     @with_cbs('batch')
     def _one_batch(self):
@@ -135,7 +137,9 @@ class Learner:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
-    def training(self): return self.model.training
+    def training(self):
+        "Whether the current epoch trains (the model is in training mode)"
+        return self.model.training
 
 # %% ../nbs/02_learner.ipynb #4ce4f7b0
 class TrainCB(Callback):
@@ -315,6 +319,7 @@ class LRFinderCB(Callback):
         return self.lrs[i]/10
 
     def plot(self):
+        "Smoothed loss against learning rate (log axis), with the suggestion marked"
         import matplotlib.pyplot as plt
         fig, ax = plt.subplots(figsize=(5, 3))
         ax.plot(self.lrs, self.losses); ax.set_xscale('log')
@@ -340,10 +345,13 @@ def lr_find(self:Learner,
     opt, opt_sd = self.opt, deepcopy(self.opt.state_dict()) if self.opt is not None else None
     rng, dl_sds = rng_states(), [(dl, deepcopy(dl.state_dict())) for _, dl in _dl_items(self.dls) if hasattr(dl, 'state_dict')]
     finder = LRFinderCB(start_lr, end_lr, num_it, div)
+    cbs_before = self.cbs
+    self.cbs = cbs_before.filter(lambda cb: not isinstance(cb, (MetricsCB, ProgressCB)))  # the sweep is not reported
     try:
         n_epochs = math.ceil(num_it/max(len(_get_dl(self.dls, 0)), 1))
         self.fit(n_epochs, valid=False, cbs=[finder] + list(fc.L(cbs)))
     finally:
+        self.cbs = cbs_before
         self.model.load_state_dict(model_sd)
         if opt is None: self.opt = None
         else: self.opt = opt; opt.load_state_dict(opt_sd)

@@ -1,5 +1,7 @@
 """Build the docs site into _docs/: nbdev's notebook processing into _proc/, then Quarto (`nbdev_docs`) or, where
-Quarto is not on PATH, smalldocs, a pure-Python renderer of the same _quarto.yml project. Notebooks are only read."""
+Quarto is not on PATH, smalldocs, a pure-Python renderer of the same _quarto.yml project. Notebooks are only read.
+The site fetches nothing from other hosts: KaTeX is served from the site (`make katex`), the theme's web-font import is dropped;
+and smalldocs' search finds the entries with every word of a query."""
 import json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
@@ -10,6 +12,9 @@ from nbdev.config import get_config
 from nbdev.doclinks import nbglob
 
 NUM_PREFIX = re.compile(r'^\d+[a-zA-Z0-9]*_')  # nbdev's doclinks strip this from page names (`_nbpath2html`): 00_data -> data.html
+# KaTeX is served from the site itself: Debian's libjs-katex (`make katex`), or any KaTeX dist folder (npm's katex/dist)
+KATEX_DIR = Path(os.environ.get('SLOWAI_KATEX') or '/usr/share/javascript/katex')
+KATEX_URL = 'site_libs/katex/'  # where the site keeps it, unless html-math-method in _quarto.yml names another url
 
 
 def page_name(name: str) -> str:
@@ -17,10 +22,42 @@ def page_name(name: str) -> str:
     return NUM_PREFIX.sub('', name.lower())
 
 
+def _link_outputs_as_cells(cell):
+    "nbdev's `add_links`, with markdown outputs linked as markdown cells are: nothing inside a ``` block (show_doc's signature)."
+    from nbdev.doclinks import NbdevLookup
+    nl = NbdevLookup()
+    if cell.cell_type == 'markdown': cell.source = nl.linkify(cell.source)
+    for o in cell.get('outputs', []):
+        md = o.get('data', {}).get('text/markdown')
+        if md is None: continue
+        text = md if isinstance(md, str) else ''.join(md)
+        new = nl.linkify(text) + ('\n' if text.endswith('\n') else '')
+        o['data']['text/markdown'] = new if isinstance(md, str) else new.splitlines(keepends=True)
+_link_outputs_as_cells.__name__ = 'add_links'  # the name `skip_procs` in settings.ini knows it by
+
+
+def _star_params():
+    "show_doc's signatures write `*args, **kwargs`, as Python does, where fastcore's DocmentText writes `args:VAR_POSITIONAL`."
+    import inspect
+    from fastcore import docments as D
+    fmt, P = D.DocmentText._fmt_param, inspect.Parameter
+    def kinds(obj):
+        try: return {n: q.kind for n, q in inspect.signature(obj).parameters.items()}
+        except (TypeError, ValueError): return {}
+    def _fmt_param(self, nm, p):
+        kind, anno = kinds(self.obj).get(nm), p.get('anno', D.empty)
+        if anno in (P.VAR_POSITIONAL, P.VAR_KEYWORD): kind, p = anno, {**p, 'anno': D.empty}
+        return {P.VAR_POSITIONAL: '*', P.VAR_KEYWORD: '**'}.get(kind, '') + fmt(self, nm, p)
+    D.DocmentText._fmt_param = _fmt_param
+
+
 def _proc_nb(src, dst, skip_flags):
     "Run nbdev's docs processors (FilterDefaults) over one notebook, as nbdev.serve_drv does, into _proc/."
     import nbdev.processors as P
     from execnb.nbio import read_nb, write_nb
+    # show_doc's signatures are code: doc links stay out of them, and star parameters read as Python writes them
+    P.add_links = _link_outputs_as_cells
+    _star_params()
     # nbdev executes every cell with an import in it to build show_doc output; a cell flagged with a tst_flag
     # (`#| slow`: a full training run) is not run by nbdev_test either, so it is not run here. Its saved outputs stay.
     do_eval = P._do_eval
@@ -100,6 +137,104 @@ def fix_page_names(proc: Path):
         if new != t: f.write_text(new, encoding='utf-8')
 
 
+def katex_url(cfg) -> str:
+    "Where the site serves KaTeX from: the url of html-math-method in _quarto.yml (what Quarto uses), else site_libs/katex/."
+    import yaml
+    qy = yaml.safe_load((cfg.nbs_path/'_quarto.yml').read_text(encoding='utf-8')) or {}
+    m = ((qy.get('format') or {}).get('html') or {}).get('html-math-method')
+    url = m.get('url') if isinstance(m, dict) else None
+    if url and re.match(r'^[a-z]+:|^/|\.\.', url):
+        sys.exit(f"docs: html-math-method url {url!r} in _quarto.yml: give a folder inside the site, such as {KATEX_URL}")
+    return (url or KATEX_URL).rstrip('/') + '/'
+
+
+def katex_files() -> dict[str, Path]:
+    "KaTeX's script, stylesheet, auto-render extension and fonts, by their path in the site's KaTeX folder; exits when missing."
+    d = KATEX_DIR
+    auto = next((d/'contrib'/n for n in ('auto-render.min.js', 'auto-render.js') if (d/'contrib'/n).is_file()), None)
+    if not all(p.exists() for p in (d/'katex.min.js', d/'katex.min.css', d/'fonts')) or auto is None:
+        sys.exit(f"docs: KaTeX is not in {d} (katex.min.js, katex.min.css, contrib/auto-render.js, fonts/), and the formulas need it: "
+                 "`make katex` installs Debian's libjs-katex as root, or set SLOWAI_KATEX to a KaTeX dist folder (npm's katex/dist)")
+    files = {'katex.min.js': d/'katex.min.js', 'katex.min.css': d/'katex.min.css', f'contrib/{auto.name}': auto}
+    return files | {f'fonts/{f.name}': f for f in sorted((d/'fonts').iterdir()) if f.suffix in ('.woff2', '.woff', '.ttf')}
+
+
+def serve_katex(site: Path, url: str, files: dict[str, Path]) -> int:
+    "Copy KaTeX into the site at url; smalldocs' pages, which name a CDN, are pointed at that copy. Returns how many pages were."
+    dest = site/url
+    shutil.rmtree(dest, ignore_errors=True)
+    for rel, src in files.items():
+        (dest/rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest/rel)  # follows Debian's symlinks: katex.min.js -> katex.js, fonts/ -> fonts-katex
+    try: from smalldocs.layout import KATEX as cdn  # the CDN folder smalldocs writes into a page with maths
+    except ImportError: return 0
+    auto = next(r for r in files if r.startswith('contrib/'))
+    names = {'katex.min.css': 'katex.min.css', 'katex.min.js': 'katex.min.js', 'contrib/auto-render.min.js': auto}
+    pat = re.compile(re.escape(cdn) + '/(' + '|'.join(re.escape(n) for n in names) + ')"')
+    n = 0
+    for f in site.rglob('*.html'):
+        t = f.read_text(encoding='utf-8')
+        rel = Path(os.path.relpath(dest, f.parent)).as_posix() + '/'
+        new = pat.sub(lambda m: rel + names[m.group(1)] + '"', t)
+        if new != t: f.write_text(new, encoding='utf-8'); n += 1
+    return n
+
+
+# the theme's web font, `@import url(https://fonts.googleapis.com/css2?family=...;...&display=swap);`, fetched from another host
+REMOTE_IMPORT = re.compile(r'@import\s+(?:url\(\s*(["\']?)https?://[^)]*?\1\s*\)|(["\'])https?://.*?\2)[^;]*;')
+
+def drop_remote_imports(site: Path) -> list[str]:
+    "Take the web-font imports out of the site's stylesheets: the theme's font stack falls back to the reader's system fonts."
+    dropped = []
+    for f in sorted(site.rglob('*.css')):
+        t = f.read_text(encoding='utf-8')
+        new = REMOTE_IMPORT.sub('', t)
+        if new != t:
+            f.write_text(new, encoding='utf-8')
+            dropped.append(f.relative_to(site).as_posix())
+    return dropped
+
+
+# smalldocs hands the whole query to Fuse as one fuzzy pattern, so `OneCycleLR momentum` finds nothing. This script runs after
+# Fuse has loaded and before smalldocs' search starts: a query of several words finds the entries that match every word
+# (each matched as a one-word query is), in any order, the best ranked first.
+SEARCH_JS = r"""// slowai: a search of several words finds the entries that match every word, in any order
+(function () {
+  const Fuse = window.Fuse;
+  if (!Fuse || Fuse.allWords) return;
+  class AllWords extends Fuse {
+    search(query, opts) {
+      const words = String(query).trim().split(/\s+/).filter((w) => w.length > 1);
+      if (words.length < 2) return super.search(query, opts);
+      let hits = null;  // refIndex -> [result, sum of its ranks]
+      for (const w of words) {
+        const found = new Map(super.search(w).map((h, rank) => [h.refIndex, [h, rank]]));
+        hits = hits === null ? found
+          : new Map([...hits].filter(([i]) => found.has(i)).map(([i, [h, r]]) => [i, [h, r + found.get(i)[1]]]));
+        if (!hits.size) break;
+      }
+      const out = [...hits.values()].sort((a, b) => a[1] - b[1]).map(([h]) => h);
+      return opts && opts.limit ? out.slice(0, opts.limit) : out;
+    }
+  }
+  AllWords.allWords = true;
+  window.Fuse = AllWords;
+})();
+"""
+SEARCH_FILE = 'site_libs/search-all-words.js'
+FUSE_TAG = re.compile(r'(<script src="([^"]*)site_libs/fuse/fuse\.min\.js"></script>)')
+
+def all_words_search(site: Path) -> int:
+    "Ship the search script and load it right after Fuse on every page with smalldocs' search. Returns how many pages."
+    (site/SEARCH_FILE).write_text(SEARCH_JS, encoding='utf-8')
+    n = 0
+    for f in site.rglob('*.html'):
+        t = f.read_text(encoding='utf-8')
+        new = FUSE_TAG.sub(lambda m: f'{m.group(1)}<script src="{m.group(2)}{SEARCH_FILE}"></script>', t, count=1)
+        if new != t: f.write_text(new, encoding='utf-8'); n += 1
+    return n
+
+
 def render_quarto(cfg):
     "The path users have: nbdev_docs renders _proc/ with Quarto (our fresh _proc/ is its cache) and moves it to _docs/."
     bin_ = Path(sys.executable).parent
@@ -114,11 +249,12 @@ def render_smalldocs(cfg, proc: Path):
     fix_page_names(proc)
     site = build(str(proc), quiet=True)
     # what smalldocs says it leaves to Quarto: output-file (handled above), the commonmark format and keep-md (Quarto only)
-    expected = re.compile(r'output-file is not read|format commonmark is not built|keep-md is ignored')
+    expected = re.compile(r'output-file is not read|format commonmark is not built|keep-md is ignored|html-math-method is ignored')
     known = [w for w in site.warnings if expected.search(w)]
     for w in site.warnings:
         if not expected.search(w): print(f"  smalldocs warning: {w}")
-    if known: print(f"  smalldocs: {len(known)} notes on Quarto-only settings (output-file handled by renaming; commonmark, keep-md)")
+    if known: print(f"  smalldocs: {len(known)} notes on Quarto-only settings (output-file handled by renaming, "
+                           "html-math-method by serving KaTeX; commonmark, keep-md)")
     out = proc/cfg.doc_path.name
     if not out.exists(): sys.exit(f"docs: smalldocs wrote nothing into {out}")
     shutil.rmtree(cfg.doc_path, ignore_errors=True)
@@ -129,6 +265,7 @@ def main():
     t0 = time.time()
     cfg = get_config()
     proc = cfg.config_path/'_proc'
+    katex, katex_at = katex_files(), katex_url(cfg)  # before the long part: a build without KaTeX stops here and says why
     names, failed = process(cfg, proc)
     quarto = shutil.which('quarto')
     if quarto and not os.environ.get('SLOWAI_DOCS_SMALLDOCS'):
@@ -142,6 +279,11 @@ def main():
         renderer = f"smalldocs {smalldocs.__version__} (pure Python; quarto is not on PATH)"
         print(f"==> rendering with {renderer}", flush=True)
         render_smalldocs(cfg, proc)
+    # the site asks no other host: its own KaTeX, no web-font import; and smalldocs' search matches every word of a query
+    n_math = serve_katex(cfg.doc_path, katex_at, katex)
+    print(f"==> KaTeX from {KATEX_DIR} served from {katex_at}" + (f"; {n_math} pages pointed at it instead of the CDN" if n_math else ''))
+    if dropped := drop_remote_imports(cfg.doc_path): print(f"==> web-font imports dropped (system fonts instead) from {', '.join(dropped)}")
+    if 'smalldocs' in renderer: print(f"==> search matches every word of a query on {all_words_search(cfg.doc_path)} pages ({SEARCH_FILE})")
     pages = sorted(p.name for p in cfg.doc_path.glob('*.html'))
     print(f"==> docs built into {cfg.doc_path.name}/ in {time.time()-t0:.0f} s from {len(names) - len(failed)} of {len(names)} notebooks; renderer: {renderer}")
     print(f"    pages: {' '.join(pages)}")

@@ -1,12 +1,19 @@
-"""`make test`'s test run: every notebook (tools/run_tests.py), then the docs site (tools/test_docs.py).
+"""`make test`'s test run: every notebook (tools/run_tests.py), one notebook through the Jupyter kernel (test_kernel.py),
+the README's Python snippets (test_readme.py), a docstring for every public name (check_api.py), the docs site
+(test_docs.py), and no machine paths in the notebooks, README and site (check_paths.py).
 
-Streams both, then sums their closing 'N passed, N failed[, N skipped]' lines into one, and exits non-zero if either failed.
+Streams each, then sums their closing 'N passed, N failed[, N skipped]' lines into one, and exits non-zero if any failed.
 """
 import re, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = [('notebooks', ['tools/run_tests.py', '--flags', 'slow']), ('docs', ['tools/test_docs.py'])]
+STEPS = [('notebooks', ['tools/run_tests.py', '--flags', 'slow']),
+         ('kernel', ['tools/test_kernel.py']),
+         ('readme', ['tools/test_readme.py']),
+         ('api', ['tools/check_api.py']),
+         ('docs', ['tools/test_docs.py']),
+         ('paths', ['tools/check_paths.py'])]  # after docs: it reads _docs/ too
 
 def run(name, args):
     print(f"==> {name}: {' '.join(args)}", flush=True)

@@ -1,6 +1,9 @@
 """Build the docs site (tools/docs.py) and check it as a reader would: a page for every notebook, in notebook order, with
-its title, tables and plots; every local link and picture resolves; then headless Chromium loads the schedulers page from
-a static server on 127.0.0.1, and its screenshot and images are checked. Ends with `N passed, N failed, N skipped`.
+its title, tables and plots; every local link and picture resolves; nothing is fetched from another host; formulas use the
+site's own KaTeX; show_doc signatures are plain Python. Then headless Chromium, with every host but 127.0.0.1 unreachable,
+loads the pages from a static server there: the schedulers page's screenshot and images, no request to another host on any
+page, the optimizers page's formulas rendered, wide tables that scroll to their right edge, and a search of two words.
+Ends with `N passed, N failed, N skipped`.
 
     python tools/test_docs.py                    # build, then test
     python tools/test_docs.py --no-build         # test the _docs/ that is there
@@ -14,7 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).parent))
-from docs import page_name  # the page name nbdev's links expect: 00_data.ipynb -> data.html
+from docs import katex_url, page_name  # page_name: what nbdev's links expect, 00_data.ipynb -> data.html; katex_url: the site's KaTeX
 
 from nbdev.config import get_config
 
@@ -27,6 +30,9 @@ REQUIRED = {'03_optimizers.ipynb': 'optimizers', '04_schedulers.ipynb': 'schedul
 LOSS_COLS = ['MulticlassAccuracy', 'loss', 'epoch', 'train']
 MIN_IMAGES = 1  # a training page shows at least its loss plot
 BROWSER_PAGE = 'schedulers.html'
+MATH_PAGE = 'optimizers.html'  # its formulas must render, with KaTeX from the site
+SEARCH_QUERY, SEARCH_PAGE = 'OneCycleLR momentum', 'schedulers.html'  # a search of two words, and a page that has both
+WIDE_PAGES, WIDE_AT = ('optimizers.html', 'resnet.html'), 1280  # pages with tables wider than the text column, and the window width
 
 results = []  # (status, name, detail)
 def record(status, name, detail=''):
@@ -49,11 +55,15 @@ class Skip(Exception): pass
 
 # ---------------------------------------------------------------- reading the site
 
+# <link rel=...> that only name a page (the browser fetches nothing for them)
+NOT_FETCHED = {'canonical', 'alternate', 'author', 'license', 'help', 'next', 'prev', 'search', 'bookmark', 'me'}
+
 class Page(HTMLParser):
-    "What a reader meets on one HTML page: links, pictures, ids, title, description, sidebar, tables."
+    "What a reader meets on one HTML page: links, pictures, ids, title, description, sidebar, tables, code blocks."
     def __init__(self, path: Path):
         super().__init__(convert_charrefs=True)
         self.path, self.urls, self.ids, self.sidebar, self.tables, self.imgs = path, [], set(), [], [], []
+        self.fetched, self.styles, self.scripts, self.pres = [], [], [], []  # what the browser loads; inline CSS, JS; <pre> texts
         self.h1 = self.desc = ''
         self._stack, self._in, self._table = [], None, None
         self.text = path.read_text(encoding='utf-8')
@@ -66,6 +76,14 @@ class Page(HTMLParser):
         for k in ('href', 'src'):
             if a.get(k) is not None and tag in ('a', 'link', 'script', 'img', 'source', 'iframe'): self.urls.append((tag, a[k]))
         if tag == 'img': self.imgs.append(a.get('src', ''))
+        if tag in ('script', 'img', 'source', 'iframe', 'video', 'audio', 'embed', 'input', 'track'):
+            self.fetched += [(tag, a[k]) for k in ('src', 'poster') if a.get(k)]
+            self.fetched += [(tag, u.split()[0]) for u in (a.get('srcset') or '').split(',') if u.strip()]
+        if tag == 'link' and a.get('href') and not set((a.get('rel') or '').lower().split()) <= NOT_FETCHED: self.fetched.append((tag, a['href']))
+        if tag == 'object' and a.get('data'): self.fetched.append((tag, a['data']))
+        if a.get('style'): self.styles.append(a['style'])
+        if tag in ('style', 'script'): self._raw = [tag, '']
+        if tag == 'pre': self.pres.append('')
         cls = (a.get('class') or '').split()
         if tag == 'nav' and a.get('id') == 'quarto-sidebar': self._in = ('sidebar', len(self._stack))
         if tag == 'a' and self._in and self._in[0] == 'sidebar': self.sidebar.append([a.get('href'), ''])
@@ -76,6 +94,8 @@ class Page(HTMLParser):
         if tag not in ('img', 'br', 'hr', 'meta', 'link', 'input', 'source', 'col', 'wbr'): self._stack.append(tag)
 
     def handle_endtag(self, tag):
+        if getattr(self, '_raw', None) and tag == self._raw[0]:
+            (self.styles if tag == 'style' else self.scripts).append(self._raw[1]); self._raw = None
         if tag == 'table' and self._table is not None: self.tables.append(self._table); self._table = None
         if getattr(self, '_cap', None) and tag in ('h1', 'div'):
             k, v = self._cap
@@ -86,6 +106,8 @@ class Page(HTMLParser):
         if self._in and len(self._stack) <= self._in[1]: self._in = None
 
     def handle_data(self, data):
+        if getattr(self, '_raw', None): self._raw[1] += data
+        if 'pre' in self._stack and self.pres: self.pres[-1] += data
         if self._in and self._in[0] == 'sidebar' and self.sidebar and self._stack and self._stack[-1] in ('a', 'span'):
             self.sidebar[-1][1] += data
         if getattr(self, '_cap', None): self._cap[1] += data
@@ -155,7 +177,7 @@ class Chromium:
         self.proc = subprocess.Popen(args, pass_fds=(3, 4), preexec_fn=fds, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         os.close(r_in); os.close(w_out)
-        self._id, self._buf, self.events = 0, b'', []
+        self._id, self._buf, self.events, self.tabs = 0, b'', [], {}
         self.width, self.height = width, height
 
     def _read(self, deadline):
@@ -182,22 +204,37 @@ class Chromium:
                 return m.get('result', {})
             self.events.append(m)
 
-    def wait_event(self, method, timeout=60):
+    def wait_event(self, method, timeout=60, session=None):
         deadline = time.time() + timeout
         while True:
             for i, e in enumerate(self.events):
-                if e.get('method') == method: return self.events.pop(i)
+                if e.get('method') == method and session in (None, e.get('sessionId')): return self.events.pop(i)
             self.events.append(self._read(deadline))
 
-    def open(self, url, timeout=60):
-        "Open url in a new tab; return its session, once the page and its pictures have loaded."
+    def open(self, url, timeout=60, width=None):
+        "Open url in a new tab; return its session, once the page has loaded and its fonts are in (KaTeX's come after the load)."
         tid = self.send('Target.createTarget', {'url': 'about:blank'})['targetId']
         s = self.send('Target.attachToTarget', {'targetId': tid, 'flatten': True})['sessionId']
+        self.tabs[s] = tid
         for m in ('Page.enable', 'Network.enable', 'Runtime.enable'): self.send(m, session=s)
-        self.send('Emulation.setDeviceMetricsOverride', {'width': self.width, 'height': self.height, 'deviceScaleFactor': 1, 'mobile': False}, s)
+        self.send('Emulation.setDeviceMetricsOverride', {'width': width or self.width, 'height': self.height, 'deviceScaleFactor': 1, 'mobile': False}, s)
         self.send('Page.navigate', {'url': url}, s)
-        self.wait_event('Page.loadEventFired', timeout)
+        self.wait_event('Page.loadEventFired', timeout, session=s)
+        self.eval('document.fonts.ready.then(() => new Promise(r => setTimeout(r, 200)))', s)
         return s
+
+    def requests(self, session):
+        "What one tab asked for: {request id: url}, the failed requests (url, error) and the HTTP errors (status url)."
+        ev = [e for e in self.events if e.get('sessionId') == session]
+        reqs = {e['params']['requestId']: e['params']['request']['url'] for e in ev if e.get('method') == 'Network.requestWillBeSent'}
+        failed = [(reqs.get(e['params']['requestId'], '?'), e['params'].get('errorText')) for e in ev if e.get('method') == 'Network.loadingFailed']
+        errors = [f"{e['params']['response']['status']} {e['params']['response']['url']}" for e in ev
+                  if e.get('method') == 'Network.responseReceived' and e['params']['response']['status'] >= 400]
+        return reqs, failed, errors
+
+    def close_tab(self, session):
+        self.send('Target.closeTarget', {'targetId': self.tabs.pop(session)})
+        self.events = [e for e in self.events if e.get('sessionId') != session]
 
     def eval(self, expr, session, timeout=60):
         r = self.send('Runtime.evaluate', {'expression': expr, 'awaitPromise': True, 'returnByValue': True}, session, timeout)
@@ -283,6 +320,7 @@ def main():
             try:
                 s = b.open(srv.url + args.screenshot)
                 facts = b.eval(PAGE_FACTS, s)
+                facts['katex'] = b.eval("document.querySelectorAll('.katex').length", s)
                 out = b.screenshot(s, shots/(Path(args.screenshot).stem + '.full.png'), full=True)
             finally: b.close()
         print(json.dumps({k: v for k, v in facts.items() if k != 'stylesheets'}, indent=1)[:3000]); print(out)
@@ -400,36 +438,155 @@ def main():
         missing = [f.name for f in DOCS.glob('*.html') if 'href="styles.css"' not in page(f).text]
         assert not missing, f'pages without styles.css: {missing}'
 
+    @test('the site loads nothing from another host: no http(s) URL in a <link>, <script>, <img>, @import or url() of any page or stylesheet')
+    def _():
+        bad, n = [], 0
+        for f in sorted(DOCS.rglob('*.html')):
+            pg, rel = page(f), f.relative_to(DOCS)
+            n += len(pg.fetched)
+            bad += [f'{rel}: <{tag}> {u}' for tag, u in pg.fetched if REMOTE.match(u)]
+            bad += [f'{rel}: <style> {u}' for css in pg.styles for u in css_remote(css)]
+            bad += [f'{rel}: <script> imports {m.group(1)}' for js in pg.scripts for m in JS_REMOTE.finditer(js)]
+        for css in sorted(DOCS.rglob('*.css')):
+            refs = css_remote(css.read_text(encoding='utf-8', errors='replace'))
+            n += 1
+            bad += [f'{css.relative_to(DOCS)}: {u}' for u in refs]
+        assert not bad, f'{len(bad)} references to other hosts would be fetched:\n  ' + '\n  '.join(bad[:40])
+        return f'{n} fetched references and stylesheets, all on the site (links to other sites are not fetched and stay)'
+
+    @test('pages with formulas load KaTeX from the site: script, stylesheet, auto-render and fonts in ' + katex_url(cfg))
+    def _():
+        at = katex_url(cfg)
+        maths = [f for f in sorted(DOCS.rglob('*.html')) if 'class="math' in page(f).text]
+        assert maths, 'no page has formulas (class="math"): optimizers.html has some'
+        bad = []
+        for f in maths:
+            local = [(f.parent/unquote(urlsplit(u).path)).resolve() for _, u in page(f).fetched if not REMOTE.match(u)]
+            for want in ('katex.min.js', 'katex.min.css', 'auto-render'):
+                if not any(p.name.startswith(want) and p.is_file() and (DOCS/at).resolve() in p.parents for p in local):
+                    bad.append(f'{f.relative_to(DOCS)} loads no {want} from {at}')
+        fonts = sorted(p.name for p in (DOCS/at/'fonts').glob('KaTeX_*.woff2'))
+        assert len(fonts) >= 10, f'{len(fonts)} KaTeX fonts in {at}fonts/ (katex.min.css names about 20)'
+        assert not bad, '\n  '.join(bad)
+        return f'{len(maths)} pages with formulas ({", ".join(f.name for f in maths)}); {len(fonts)} fonts'
+
+    @test('show_doc signatures are plain Python: no markdown link (`](http`) and no VAR_POSITIONAL/VAR_KEYWORD in any <pre> block')
+    def _():
+        bad, n, stars = [], 0, 0
+        for f in sorted(DOCS.rglob('*.html')):
+            for pre in page(f).pres:
+                n += 1
+                stars += len(re.findall(r'(?<![*\w])\*{1,2}[A-Za-z_]\w*', pre))
+                for w in ('](http', 'VAR_POSITIONAL', 'VAR_KEYWORD'):
+                    if w in pre:
+                        i = pre.index(w)
+                        bad.append(f'{f.relative_to(DOCS)}: {w!r} in ...{" ".join(pre[max(0, i - 70):i + 30].split())}...')
+        assert n, 'no <pre> blocks on the site'
+        assert not bad, f'{len(bad)} code blocks with markdown or parameter kinds in them:\n  ' + '\n  '.join(bad[:30])
+        return f'{n} code blocks, {stars} star parameters (*args, **kwargs) among them'
+
+    @test(f'search.json has a {SEARCH_PAGE} entry with every word of "{SEARCH_QUERY}" (what the browser search below must find)')
+    def _():
+        idx = json.loads((DOCS/'search.json').read_text(encoding='utf-8'))
+        words = SEARCH_QUERY.lower().split()
+        hits = [e['href'] for e in idx if all(w in ' '.join((e.get('title', ''), e.get('section', ''), e.get('text', ''))).lower() for w in words)]
+        assert any(h.split('#')[0] == SEARCH_PAGE for h in hits), f'no {SEARCH_PAGE} entry has all of {words}: entries with them: {hits}'
+        return f'{len(hits)} entries have every word: {", ".join(hits)}'
+
     browser_test(shots, have, args.browser_page)
     return finish()
 
 
-def browser_test(shots, have, BROWSER_PAGE=BROWSER_PAGE):
-    name = f'headless Chromium shows {BROWSER_PAGE} from 127.0.0.1: screenshot not blank, every picture loaded, no failed request'
-    exe = find_chromium()
-    if not exe:
-        return record('SKIP', name, 'chromium is not installed (Debian: `apt-get install chromium`, which `make test-docs` does as root)')
+# what a page would fetch from another host: absolute or protocol-relative URLs
+REMOTE = re.compile(r'\s*(?:https?:)?//', re.I)
+CSS_REMOTE = re.compile(r'''@import\s+["']((?:https?:)?//[^"']+)|url\(\s*["']?((?:https?:)?//[^"')\s]+)''', re.I)  # @import url(...) is a url()
+JS_REMOTE = re.compile(r'''\bimport\b[^;'"]*?\(?\s*["']((?:https?:)?//[^"']+)''')
 
-    @test(name)
+def css_remote(css: str) -> list[str]:
+    "The URLs on other hosts that a stylesheet imports or loads (fonts, pictures)."
+    return sorted({a or b for a, b in CSS_REMOTE.findall(css)})
+
+
+MATH_FACTS = r"""(() => {
+  const main = document.querySelector('main') || document.body;
+  const spans = [...main.querySelectorAll('span.math')];
+  const raw = [...main.innerText.matchAll(/\\[(\[]/g)].map(m => main.innerText.slice(Math.max(0, m.index - 30), m.index + 40));
+  return {katex: main.querySelectorAll('.katex').length, spans: spans.length,
+    unrendered: spans.filter(s => !s.querySelector('.katex')).map(s => s.textContent.slice(0, 60)),
+    errors: [...main.querySelectorAll('.katex-error')].map(e => e.textContent.slice(0, 60)), raw,
+    fonts: [...new Set([...document.fonts].filter(f => f.family.includes('KaTeX') && f.status === 'loaded').map(f => f.family))]};
+})()"""
+
+# every table wider than the text column: its scroll container, and where its right edge is once that is scrolled to the end
+TABLE_FACTS = r"""(() => {
+  const main = document.querySelector('main') || document.body, mr = main.getBoundingClientRect();
+  const scrolls = (e) => /(auto|scroll)/.test(getComputedStyle(e).overflowX);
+  const out = [];
+  [...main.querySelectorAll('table')].forEach((t, i) => {
+    const r = t.getBoundingClientRect();
+    const self = scrolls(t) && t.scrollWidth > t.clientWidth + 1;
+    if (!self && r.right <= mr.right + 1) return;
+    let c = self ? t : t.parentElement;
+    while (c && c !== document.body && !scrolls(c)) c = c.parentElement;
+    const f = {i, cls: t.className, width: Math.round(self ? t.scrollWidth : r.width), column: Math.round(mr.width)};
+    if (!c || c === document.body) { f.container = null; out.push(f); return; }
+    c.scrollLeft = c.scrollWidth;
+    const cr = c.getBoundingClientRect(), tr = t.getBoundingClientRect();
+    Object.assign(f, {container: c === t ? 'the table' : (c.className || c.tagName), containerRight: Math.round(cr.right),
+      columnRight: Math.round(mr.right), seen: self ? c.scrollLeft + c.clientWidth >= c.scrollWidth - 1 : tr.right <= cr.right + 1});
+    c.scrollLeft = 0;
+    out.push(f);
+  });
+  return {tables: out, pageScrollsSideways: document.documentElement.scrollWidth > document.documentElement.clientWidth + 1,
+          docWidth: document.documentElement.scrollWidth, window: document.documentElement.clientWidth};
+})()"""
+
+SEARCH_BOX = r"""(() => {
+  const boxes = [...document.querySelectorAll('.smalldocs-search')];
+  const box = boxes.find((b) => b.offsetParent !== null) || boxes[0];
+  if (!box) return false;
+  const input = box.querySelector('input'), res = box.querySelector('.smalldocs-search-results');
+  box.classList.add('sd-open'); input.value = ''; res.innerHTML = ''; res.classList.remove('show'); input.focus();
+  window.__searchBox = box;
+  return document.activeElement === input;
+})()"""
+SEARCH_RESULTS = r"""(async () => {
+  const res = window.__searchBox.querySelector('.smalldocs-search-results');
+  for (let i = 0; i < 100 && !res.querySelector('.search-result, .search-none'); i++) await new Promise((r) => setTimeout(r, 50));
+  return [...res.querySelectorAll('.search-result')].map((a) => a.getAttribute('href'));
+})()"""
+
+def foreign_hosts(urls):
+    return sorted({urlsplit(u).hostname for u in urls if urlsplit(u).hostname not in (None, '127.0.0.1')})
+
+
+def browser_test(shots, have, BROWSER_PAGE=BROWSER_PAGE):
+    "Headless Chromium on the site from 127.0.0.1, every other host unreachable: what a reader sees, page by page."
+    exe = find_chromium()
+    names = [f'headless Chromium shows {BROWSER_PAGE} from 127.0.0.1: screenshot not blank, every picture loaded, no failed request',
+             'headless Chromium: no page asks for anything from a host other than 127.0.0.1',
+             f'headless Chromium: {MATH_PAGE} renders its formulas with the site\'s KaTeX (.katex in the page, no \\( left in its text)',
+             f'headless Chromium at {WIDE_AT} px: wide tables on {", ".join(WIDE_PAGES)} scroll inside the text column to their right edge',
+             f'headless Chromium: searching "{SEARCH_QUERY}" finds {SEARCH_PAGE}, and a query finds only entries with every word']
+    if not exe:
+        for n in names: record('SKIP', n, 'chromium is not installed (Debian: `apt-get install chromium`, which `make test-docs` does as root)')
+        return
+    shots.mkdir(parents=True, exist_ok=True)
+    with Server(DOCS) as srv, tempfile.TemporaryDirectory(prefix='chromium-') as ud:
+        b = Chromium(exe, ud)
+        try: _browser_checks(b, srv, shots, have, names, BROWSER_PAGE)
+        finally: b.close()
+
+
+def _browser_checks(b, srv, shots, have, names, BROWSER_PAGE):
+    @test(names[0])
     def _():
         assert (DOCS/BROWSER_PAGE).exists(), f'no {BROWSER_PAGE} to load' + ('' if '04_schedulers.ipynb' in have else ' (nbs/04_schedulers.ipynb is missing)')
-        shots.mkdir(parents=True, exist_ok=True)
-        with Server(DOCS) as srv, tempfile.TemporaryDirectory(prefix='chromium-') as ud:
-            b = Chromium(exe, ud)
-            try:
-                s = b.open(srv.url + BROWSER_PAGE)
-                facts = b.eval(PAGE_FACTS, s)
-                shot = b.screenshot(s, shots/(Path(BROWSER_PAGE).stem + '.png'))
-                full = b.screenshot(s, shots/(Path(BROWSER_PAGE).stem + '.full.png'), full=True)
-                local = {e['params']['requestId'] for e in b.events if e.get('method') == 'Network.requestWillBeSent'
-                         and urlsplit(e['params']['request']['url']).hostname == '127.0.0.1'}
-                failed = [e['params'] for e in b.events if e.get('method') == 'Network.loadingFailed' and e['params']['requestId'] in local]
-                errors = [f"{e['params']['response']['status']} {e['params']['response']['url']}" for e in b.events
-                          if e.get('method') == 'Network.responseReceived' and e['params']['response']['status'] >= 400]
-                foreign = [e['params']['request']['url'] for e in b.events if e.get('method') == 'Network.requestWillBeSent'
-                           and urlsplit(e['params']['request']['url']).hostname not in (None, '127.0.0.1')
-                           and not e['params']['request']['url'].startswith('data:')]
-            finally: b.close()
+        s = b.open(srv.url + BROWSER_PAGE)
+        facts = b.eval(PAGE_FACTS, s)
+        shot = b.screenshot(s, shots/(Path(BROWSER_PAGE).stem + '.png'))
+        full = b.screenshot(s, shots/(Path(BROWSER_PAGE).stem + '.full.png'), full=True)
+        reqs, failed, errors = b.requests(s)
         ncol, top, size = not_blank(shot)
         assert ncol > 50 and top < 0.97, f'the screenshot {shot} looks blank: {ncol} colours, the commonest covers {top:.0%}'
         imgs = facts['imgs']
@@ -441,16 +598,80 @@ def browser_test(shots, have, BROWSER_PAGE=BROWSER_PAGE):
         hdr = facts['tableHeaders']
         assert facts['tables'] >= 1 and (hdr[:len(LOSS_COLS)] == LOSS_COLS or hdr == [''] + LOSS_COLS), f'loss table headers in the browser: {hdr}'
         assert facts['tableCollapse'] == 'collapse', 'styles.css is not applied to the dataframe table'
-        assert not failed, f'failed requests to 127.0.0.1: {[(f.get("errorText"), f.get("type")) for f in failed]}'
+        local_failed = [f for f in failed if urlsplit(f[0]).hostname == '127.0.0.1']
+        assert not local_failed, f'failed requests to 127.0.0.1: {local_failed}'
         # /favicon.ico is the browser's own guess, not a link on the page: the site declares no icon
         http = [e for e in errors + srv.failed if not e.endswith('/favicon.ico')]
         assert not http, f'HTTP errors: {http}'
-        # other hosts never resolve here (--host-resolver-rules); the theme's web-font import is the one expected
-        other = sorted({urlsplit(u).hostname for u in foreign} - {'fonts.googleapis.com', 'fonts.gstatic.com'})
-        assert not other, f'the page asked for hosts other than 127.0.0.1: {other}'
+        other = foreign_hosts(reqs.values())
+        assert not other, f'the page asked for hosts other than 127.0.0.1 (unreachable here, so not contacted): {other}'
         return (f"{len(imgs)} pictures loaded (natural widths {[i['nw'] for i in imgs]}), {facts['tables']} loss tables, "
-                f"screenshot {size[0]}x{size[1]} with {ncol} colours: {shot.relative_to(ROOT)}, full page {full.relative_to(ROOT)}"
-                + (f"; blocked, not contacted: {sorted({urlsplit(u).hostname for u in foreign})}" if foreign else ''))
+                f"screenshot {size[0]}x{size[1]} with {ncol} colours: {shot.relative_to(ROOT)}, full page {full.relative_to(ROOT)}")
+
+    @test(names[1])
+    def _():
+        pages = sorted(f.relative_to(DOCS).as_posix() for f in DOCS.rglob('*.html') if 'site_libs' not in f.parts)
+        for want in (BROWSER_PAGE, MATH_PAGE): assert want in pages, f'no {want} in _docs/'
+        bad, n = [], 0
+        for p in pages:
+            s = b.open(srv.url + p)
+            reqs, failed, _ = b.requests(s)
+            n += len(reqs)
+            other = [u for u in reqs.values() if foreign_hosts([u])]
+            if other: bad.append(f'{p}: {", ".join(sorted(set(other))[:5])}')
+            b.close_tab(s)
+        assert not bad, f'pages that asked for other hosts (unreachable here, so not contacted):\n  ' + '\n  '.join(bad)
+        return f'{len(pages)} pages, {n} requests, all to 127.0.0.1'
+
+    @test(names[2])
+    def _():
+        assert (DOCS/MATH_PAGE).exists(), f'no {MATH_PAGE} to load'
+        s = b.open(srv.url + MATH_PAGE)
+        m = b.eval(MATH_FACTS, s)
+        reqs, failed, _ = b.requests(s)
+        katex = sorted(Path(urlsplit(u).path).name for u in reqs.values() if '/katex/' in u and urlsplit(u).hostname == '127.0.0.1')
+        assert m['spans'], f'no formulas (span.math) on {MATH_PAGE}'
+        assert m['katex'], f'no .katex element on {MATH_PAGE}: KaTeX did not render (asked of 127.0.0.1: {katex}; failed: {failed})'
+        assert not m['unrendered'], f"{len(m['unrendered'])} of {m['spans']} formulas not rendered: {m['unrendered'][:5]}"
+        assert not m['errors'], f"KaTeX could not parse: {m['errors'][:5]}"
+        assert not m['raw'], f"raw TeX delimiters left in the text of main: {m['raw'][:5]}"
+        assert m['fonts'], f'no KaTeX font loaded (requests for KaTeX files: {katex})'
+        assert not foreign_hosts(reqs.values()), f'{MATH_PAGE} asked other hosts: {foreign_hosts(reqs.values())}'
+        b.eval("document.querySelector('main .katex').scrollIntoView({block: 'center', behavior: 'instant'})", s)
+        shot = b.screenshot(s, shots/(Path(MATH_PAGE).stem + '.math.png'))
+        return (f"{m['katex']} formulas rendered of {m['spans']}, fonts {', '.join(m['fonts'])}; "
+                f"{len(katex)} KaTeX files from 127.0.0.1; screenshot {shot.relative_to(ROOT)}")
+
+    @test(names[3])
+    def _():
+        wide, bad = [], []
+        for p in WIDE_PAGES:
+            assert (DOCS/p).exists(), f'no {p} to load'
+            s = b.open(srv.url + p, width=WIDE_AT)
+            f = b.eval(TABLE_FACTS, s)
+            if f['pageScrollsSideways']: bad.append(f"{p}: the page itself scrolls sideways ({f['docWidth']} px in a {f['window']} px window)")
+            for t in f['tables']:
+                wide.append(f"{p} table {t['i']} ({t['width']} px in a {t['column']} px column)")
+                if t['container'] is None: bad.append(f"{p}: table {t['i']} ({t['cls']}, {t['width']} px) has no scroll container: cut at the column edge")
+                elif t['containerRight'] > t['columnRight'] + 1: bad.append(f"{p}: table {t['i']} scrolls in {t['container']}, which runs {t['containerRight'] - t['columnRight']} px past the column")
+                elif not t['seen']: bad.append(f"{p}: table {t['i']}'s right edge is not reached by scrolling {t['container']}")
+        assert not bad, '\n  '.join(bad)
+        return f'{len(wide)} wide tables, each scrolls to its right edge: ' + '; '.join(wide) if wide else 'no table is wider than the column'
+
+    @test(names[4])
+    def _():
+        s = b.open(srv.url + 'index.html')
+        def search(q):
+            assert b.eval(SEARCH_BOX, s), 'no smalldocs search box to type into (.smalldocs-search input)'
+            b.send('Input.insertText', {'text': q}, s)
+            return b.eval(SEARCH_RESULTS, s)
+        both = search(SEARCH_QUERY)
+        assert any(h.split('#')[0].endswith(SEARCH_PAGE) for h in both), f'"{SEARCH_QUERY}" found {both or "nothing"}, not {SEARCH_PAGE}'
+        one = search(SEARCH_QUERY.split()[0])
+        assert one, f'"{SEARCH_QUERY.split()[0]}" alone found nothing'
+        none = search(SEARCH_QUERY.split()[0] + ' zqxjvwk')
+        assert not none, f'"{SEARCH_QUERY.split()[0]} zqxjvwk" found {none}: a word no page has must find nothing'
+        return f'"{SEARCH_QUERY}": {len(both)} results ({", ".join(both[:4])}...); "{SEARCH_QUERY.split()[0]}": {len(one)}; with a word no page has: none'
 
 
 def finish():

@@ -1,0 +1,55 @@
+"""Every public name of every slowai module has a docstring of its own, and so does every public method and property of
+its classes, the ones added with `@patch` included (nbdev's docs show a method without one as "Call self as a function.").
+
+Exempt: a callback's event handlers (`before_fit`, `after_batch`, `predict`, ... : the events are documented once, with
+the `Learner`) and `nn.Module`'s `forward`/`extra_repr`. Ends with 'N passed, N failed'.
+
+    python tools/check_api.py
+"""
+import importlib, inspect, pkgutil, re, sys, warnings
+
+EVENT = re.compile(r'^(before|after|cleanup)_\w+$|^(predict|get_loss|backward|step|zero_grad)$')
+MODULE_PROTOCOL = {'forward', 'extra_repr'}
+
+def own_doc(o) -> bool:
+    "`o` has a docstring of its own (a class's is not inherited; a function's is its own)"
+    if inspect.isclass(o): return bool(o.__dict__.get('__doc__'))
+    return bool(getattr(o, '__doc__', None))
+
+def exempt(cls, name) -> bool:
+    from torch import nn
+    from slowai.learner import Callback, Learner
+    if issubclass(cls, (Callback, Learner)) and EVENT.match(name): return True
+    return issubclass(cls, nn.Module) and name in MODULE_PROTOCOL
+
+def missing(modname):
+    "`module.Name[.method]` for each public object of `modname` without a docstring of its own"
+    mod = importlib.import_module(modname)
+    for n in getattr(mod, '__all__', []):
+        o = getattr(mod, n)
+        if getattr(o, '__module__', None) != modname: continue  # re-exported from elsewhere: checked there
+        if not (inspect.isclass(o) or callable(o)): continue
+        if not own_doc(o): yield f'{modname}.{n}'
+        if not inspect.isclass(o): continue
+        for k, v in vars(o).items():
+            if k.startswith('_') or exempt(o, k): continue
+            f = v.fget if isinstance(v, property) else v.__func__ if isinstance(v, (staticmethod, classmethod)) else v
+            if (inspect.isfunction(f)) and not f.__doc__: yield f'{modname}.{n}.{k}'
+
+def main():
+    import slowai
+    warnings.simplefilter('ignore')
+    mods = [f'slowai.{m.name}' for m in pkgutil.iter_modules(slowai.__path__) if not m.name.startswith('_')]
+    n_ok = n_bad = 0
+    for m in mods:
+        bad = list(missing(m))
+        if bad:
+            n_bad += 1
+            print(f"FAIL {m}: no docstring for {', '.join(bad)}: add a one-line docstring in the notebook that exports it")
+        else:
+            n_ok += 1
+            print(f"PASS {m}: every public name, method and property has a docstring")
+    print(f"{n_ok} passed, {n_bad} failed")
+    return 1 if n_bad else 0
+
+if __name__ == '__main__': sys.exit(main())

@@ -1,0 +1,129 @@
+"""Run a notebook as JupyterLab runs it: through the kernel that `make install` registers ("Python 3 (slowai)", named
+`python3`, in the venv's share/jupyter), with nbclient, on a copy in a scratch directory; nbs/ is only read. The cells
+`nbdev_test` leaves out (`nbdev_export()`, `#| eval: false`, the `tst_flags` flags) are left out here too, and the copy
+gets one last cell that prints the kernel's `sys.prefix`. Also checks that `jupyter lab --version` runs.
+Ends with 'N passed, N failed'.
+
+Usage: .venv/bin/python tools/test_kernel.py [nbs/01_models.ipynb]
+"""
+import atexit, hashlib, os, subprocess, sys, tempfile, time, traceback
+from pathlib import Path
+
+import nbformat
+from jupyter_client import KernelManager
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbdev.config import get_config
+from nbdev.process import extract_directives
+
+cfg = get_config()
+ROOT, VENV = cfg.config_path, Path(sys.prefix).resolve()
+KERNEL, DISPLAY_NAME = 'python3', 'Python 3 (slowai)'
+PREFIX_MARK = 'kernel sys.prefix: '
+def rel(p:Path): return p.relative_to(ROOT) if p.is_relative_to(ROOT) else p
+def first(c)->str: return next((l for l in c.source.splitlines() if l.strip()), '')
+
+results = []
+def check(name):
+    "Run a check: it passes unless it raises; what it returns is printed after its name"
+    def deco(f):
+        try: status, detail = 'PASS', f() or ''
+        except AssertionError as e: status, detail = 'FAIL', str(e)
+        except Exception as e: status, detail = 'FAIL', f"{type(e).__name__}: {e}\n{traceback.format_exc()}"
+        results.append(status)
+        print(f"{status:4} {name}" + (f": {detail}" if detail else ''), flush=True)
+        return f
+    return deco
+
+def skipped_by_nbdev_test(cell)->bool:
+    "Whether `nbdev_test` (without --flags) leaves this code cell out"
+    if 'nbdev_export' + '(' in cell.source: return True
+    d = extract_directives(nbformat.from_dict(dict(cell)), remove=False)
+    return d.get('eval:', [''])[0].lower() == 'false' or bool(set(cfg.tst_flags.split()) & d.keys())
+
+def kinds(outputs)->list:
+    "What a cell's outputs are: stream names and mime types, in order"
+    return [o.get('name') or o.output_type if o.output_type in ('stream', 'error') else '+'.join(sorted(o.get('data', {})))
+            for o in outputs]
+
+def main(src:Path):
+    print(f"running {rel(src)} through the kernel '{KERNEL}' with nbclient (OMP_NUM_THREADS=1)", flush=True)
+    before = hashlib.sha256(src.read_bytes()).hexdigest()
+
+    @check(f"the kernelspec '{KERNEL}' is the one `make install` registers in {rel(VENV)}")
+    def _():
+        assert sys.prefix != sys.base_prefix, f"run this with the venv's Python (.venv/bin/python), not {sys.executable}"
+        ks = KernelSpecManager().get_kernel_spec(KERNEL)
+        rd, exe = Path(ks.resource_dir).resolve(), Path(ks.argv[0])
+        assert rd == VENV/'share'/'jupyter'/'kernels'/KERNEL, \
+            f"'{KERNEL}' resolves to {rd}, not the venv's share/jupyter/kernels/{KERNEL}: run `make install`, or remove the other one"
+        assert exe.is_absolute() and exe.parent.resolve().is_relative_to(VENV), f"its argv[0] {exe} is not inside {VENV}"
+        assert ks.display_name == DISPLAY_NAME, f"its display name is {ks.display_name!r}, not {DISPLAY_NAME!r}"
+        return f"{rd}, argv[0] {exe}"
+
+    @check('`jupyter lab --version` runs')
+    def _():
+        p = subprocess.run([str(VENV/'bin'/'jupyter'), 'lab', '--version'], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0 and p.stdout.strip(), f"exit code {p.returncode}: {(p.stderr or p.stdout).strip()[-500:]}"
+        return f"JupyterLab {p.stdout.strip()}"
+
+    nb = nbformat.read(src, as_version=4)
+    saved = [kinds(c.outputs) for c in nb.cells if c.cell_type == 'code' and not skipped_by_nbdev_test(c)]
+    n_left = sum(c.cell_type == 'code' for c in nb.cells) - len(saved)
+    nb.cells = [c for c in nb.cells if c.cell_type != 'code' or not skipped_by_nbdev_test(c)]
+    nb.cells.append(nbformat.v4.new_code_cell(f"import sys; print({PREFIX_MARK!r} + sys.prefix)"))
+    for c in nb.cells:
+        if c.cell_type == 'code': c.outputs, c.execution_count = [], None  # a fresh run: no saved output survives
+    with tempfile.TemporaryDirectory(prefix='slowai-kernel-') as tmp:
+        copy = Path(tmp)/src.name
+        env = {k: v for k, v in os.environ.items() if k != 'MPLBACKEND'}  # the kernel's own inline backend, as in Lab
+        env['OMP_NUM_THREADS'] = '1'
+        t0, err = time.time(), None
+        km = KernelManager(kernel_name=KERNEL, transport='ipc', ip=str(Path(tmp)/'kernel'))  # sockets in the scratch dir
+        client = NotebookClient(nb, km=km, kernel_name=KERNEL, timeout=600, resources={'metadata': {'path': tmp}})
+        try: client.execute(env=env, cleanup_kc=True)  # cleanup_kc: nbclient shuts down the kernel we hand it
+        except CellExecutionError as e: err = str(e).strip().splitlines()[-1]  # the error outputs say more, below
+        except Exception as e: err = f"the kernel did not run the notebook: {type(e).__name__}: {e}"
+        finally:  # no kernel outlives the test; nbclient's exit hook, which would look for one, goes
+            atexit.unregister(client._cleanup_kernel)
+            if km.has_kernel: km.shutdown_kernel(now=True)
+        secs = time.time() - t0
+        nbformat.write(nb, copy)
+        ran = nbformat.read(copy, as_version=4)
+        code = [c for c in ran.cells if c.cell_type == 'code']
+
+        @check(f"the {len(code)-1} cells ran without an error ({n_left} left out as nbdev_test does), in {secs:.1f} s")
+        def _():
+            errs = [(c, o) for c in code for o in c.outputs if o.output_type == 'error']
+            assert not errs, f"the cell `{first(errs[0][0])}`: {errs[0][1].ename}: {errs[0][1].evalue}"
+            assert not err, err
+            not_run = [first(c) for c in code if c.source.strip() and c.execution_count is None]
+            assert not not_run, f"{len(not_run)} cells did not run, from `{not_run[0]}` on"
+
+        @check("the kernel's Python is the venv's")
+        def _():
+            out = ''.join(o.get('text', '') for o in code[-1].outputs if o.output_type == 'stream')
+            got = out.split(PREFIX_MARK)[-1].strip() if PREFIX_MARK in out else None
+            assert got, "the last cell, which prints it, did not run"
+            assert Path(got).resolve() == VENV, f"the kernel's sys.prefix is {got}, not {VENV}"
+            return f"sys.prefix {got}"
+
+        @check("outputs exist: text results and inline figures, wherever the saved notebook has outputs")
+        def _():
+            new = [kinds(c.outputs) for c in code[:-1]]
+            assert len(new) == len(saved), f"{len(new)} code cells ran, the saved notebook has {len(saved)}"
+            lost = [first(c) for c, s, n in zip(code, saved, new) if s and not n]
+            assert not lost, f"{len(lost)} cells have outputs in {src.name} but made none, the first `{lost[0]}`"
+            ks = {k for o in new for k in o}
+            assert any('text/plain' in k for k in ks) and any('image/png' in k for k in ks), f"output kinds: {sorted(ks)}"
+            return f"{sum(map(len, new))} outputs in {sum(map(bool, new))} cells: " + ', '.join(sorted(ks))
+
+    @check(f"{rel(src)} is left as it was")
+    def _(): assert hashlib.sha256(src.read_bytes()).hexdigest() == before, f"{src} changed while the test ran"
+
+    print(f"{results.count('PASS')} passed, {results.count('FAIL')} failed")
+    return 1 if 'FAIL' in results else 0
+
+if __name__ == '__main__':
+    sys.exit(main(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else cfg.nbs_path/'01_models.ipynb'))
