@@ -11,11 +11,13 @@ two noisy numbers; divided by the CNN's plain step time it predicts the overhead
 Torch runs one thread by default here: the question is the Learner's Python cost per batch, and on a shared,
 oversubscribed 2-core machine two threads make every op wait for a descheduled thread, which swamps it (runs of the
 same loop then vary 4x). `--threads 0` keeps torch's default.
-Run: `.venv/bin/python bench/learner.py [--reps 5] [--threads 1]`.
+`--save` writes the record that 02_learner loads, checks and shows.
+Run: `.venv/bin/python bench/learner.py [--reps 5] [--threads 1] [--save nbs/bench_runs/learner.json]`.
 """
-import argparse, contextlib, io, os, statistics, time, warnings
+import argparse, contextlib, io, os, statistics, sys, time, warnings
 from copy import deepcopy
 from functools import partial
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -24,11 +26,15 @@ import torch.nn.functional as F
 from slowai.data import fashion_mnist, set_seed, default_device, to_device
 from slowai.models import get_kaiming_initalized_model
 from slowai.learner import Learner, TrainCB, MetricsCB, DeviceCB, ProgressCB, MulticlassAccuracy
+sys.path.insert(0, str(Path(__file__).parent))
+import record
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument('--reps', type=int, default=5, help='timed runs of each (the median is reported)')
 p.add_argument('--threads', type=int, default=1, help="torch intra-op threads (0: torch's default)")
+p.add_argument('--save', help='write the record (JSON) here')
 a = p.parse_args()
+cmd, commit = record.command(), record.commit()
 if a.threads: torch.set_num_threads(a.threads)
 
 set_seed(42)
@@ -117,6 +123,12 @@ rw, rc = report("the seed's CNN (target: learner / plain <= 1.05)", cnn)
 timed(plain, True); timed(learner, True)  # warm-up
 tiny = bench(True)
 report("a tiny linear model: what is left is the loops' own cost", tiny)
+own = {}
 for i, nm in ((0, 'wall'), (1, 'cpu')):
     extra = (med(tiny['learner'], i) - med(tiny['plain'], i))/nb
+    own[nm] = dict(ms_per_batch=1e3*extra, share_of_cnn_batch=extra/(med(cnn['plain'], i)/nb))
     print(f"learner's own cost ({nm}): {1e3*extra:.2f} ms/batch = {extra/(med(cnn['plain'], i)/nb):.1%} of a plain CNN batch")
+if a.save:
+    summ = lambda t: {k: dict(wall_s=med(v, 0), cpu_s=med(v, 1), wall_runs=[o[0] for o in v]) for k, v in t.items()}
+    record.write(a.save, dict(command=cmd, commit=commit, machine=record.machine(), reps=a.reps, batches_per_epoch=nb,
+                              load_average=os.getloadavg()[0], cnn=summ(cnn), tiny=summ(tiny), learner_own_cost=own))

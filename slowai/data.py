@@ -172,7 +172,9 @@ class TensorDataLoader:
 
     def __len__(self): return len(self.x)//self.bs if self.drop_last else math.ceil(len(self.x)/self.bs)
     @property
-    def n(self): return len(self.x)
+    def n(self):
+        "Number of items"
+        return len(self.x)
 
     def _batch(self, idx):
         x = self.x[idx]
@@ -186,16 +188,24 @@ class TensorDataLoader:
             sl = slice(i*self.bs, min((i+1)*self.bs, n))
             yield self._batch(order[sl] if order is not None else sl)
 
-    def state_dict(self): return {'generator': self.generator.get_state()}
-    def load_state_dict(self, sd): self.generator.set_state(sd['generator'])
+    def state_dict(self):
+        "The shuffling generator's state: where the next epoch's order comes from"
+        return {'generator': self.generator.get_state()}
+    def load_state_dict(self, sd):
+        "Restore the shuffling state saved by `state_dict`"
+        self.generator.set_state(sd['generator'])
 
 # %% ../nbs/00_data.ipynb #ea3359f6
 class DataLoaders(dict):
     "A dict of named loaders; `train` is the first, `valid` the second (what the Learner evaluates on)"
     @property
-    def train(self): return list(self.values())[0]
+    def train(self):
+        "The first loader (training)"
+        return list(self.values())[0]
     @property
-    def valid(self): return list(self.values())[1]
+    def valid(self):
+        "The second loader (validation, or test)"
+        return list(self.values())[1]
 
 def fashion_mnist(bs:int=512,              # batch size
                   path:str|Path|None=None, # see `find_fashion_mnist`

@@ -39,9 +39,13 @@ class ShardedLoader(DataLoaderStateMixin):
 
     def __len__(self): return len(self.dl)
     @property
-    def n(self): return self.dl.n
+    def n(self):
+        "Number of items in the whole (unsharded) dataset"
+        return self.dl.n
     @property
-    def bs(self): return self.dl.bs // self.world
+    def bs(self):
+        "Batch size of this process's shard"
+        return self.dl.bs // self.world
 
     def shard(self, idx:torch.Tensor)->torch.Tensor:
         "This process's contiguous slice of the global batch `idx`, padded with repeats to `ceil(len(idx)/world)` rows"
@@ -61,8 +65,12 @@ class ShardedLoader(DataLoaderStateMixin):
                 yield dl._batch(self.shard(order[i*dl.bs:min((i+1)*dl.bs, n)]))
         finally: self.end()
 
-    def state_dict(self): return self.dl.state_dict()
-    def load_state_dict(self, sd): self.dl.load_state_dict(sd)
+    def state_dict(self):
+        "The wrapped loader's shuffling state"
+        return self.dl.state_dict()
+    def load_state_dict(self, sd):
+        "Restore the wrapped loader's shuffling state"
+        self.dl.load_state_dict(sd)
 
 # %% ../nbs/06_accelerate.ipynb #5bc759c0
 MIXED_PRECISIONS = ('no', 'bf16', 'fp16')
@@ -108,9 +116,13 @@ class AccelerateCB(TrainCB):
         self.accelerator = _accelerator(mixed_precision, grad_accum, cpu)
 
     @property
-    def is_main(self): return self.accelerator.is_main_process
+    def is_main(self):
+        "Whether this is the main process (rank 0)"
+        return self.accelerator.is_main_process
     @property
-    def world(self): return self.accelerator.num_processes
+    def world(self):
+        "Number of processes"
+        return self.accelerator.num_processes
 
     def before_fit(self, learn):
         acc = self.accelerator

@@ -1,5 +1,6 @@
 """Every public name of every slowai module has a docstring of its own, and so does every public method and property of
 its classes, the ones added with `@patch` included (nbdev's docs show a method without one as "Call self as a function.").
+An override without a docstring has its parent's, as `inspect.getdoc` finds it.
 
 Exempt: a callback's event handlers (`before_fit`, `after_batch`, `predict`, ... : the events are documented once, with
 the `Learner`) and `nn.Module`'s `forward`/`extra_repr`. Ends with 'N passed, N failed'.
@@ -34,7 +35,10 @@ def missing(modname):
         for k, v in vars(o).items():
             if k.startswith('_') or exempt(o, k): continue
             f = v.fget if isinstance(v, property) else v.__func__ if isinstance(v, (staticmethod, classmethod)) else v
-            if (inspect.isfunction(f)) and not f.__doc__: yield f'{modname}.{n}.{k}'
+            if not inspect.isfunction(f): continue
+            # an override without a docstring of its own has its parent's, as `inspect.getdoc` and nbdev's show_doc find it
+            doc = f.__doc__ or (not isinstance(v, property) and inspect.getdoc(getattr(o, k)))
+            if not doc: yield f'{modname}.{n}.{k}'
 
 def main():
     import slowai
