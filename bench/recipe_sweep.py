@@ -39,13 +39,14 @@ def run_recipe(recipe:dict, seed:int=42, split:str='holdout')->list:
     recipe = dict(recipe)
     sched = recipe.pop('sched', '1cycle')
     set_seed(seed)
+    model = get_kaiming_initalized_model()  # before the data: building loaders draws from torch's global generator
     d = fashion_mnist(bs=recipe['bs'], valid_pct=0.1 if split == 'holdout' else 0., seed=seed)
     if split == 'holdout': d = DataLoaders(train=d['train'], valid=d['valid'])
     with redirect_stdout(io.StringIO()):
         if sched == 'cosine':
             cos = BatchSchedulerCB(lr_scheduler.CosineAnnealingLR, T_max=recipe['n_epochs']*len(d['train']))
-            learn = train(get_kaiming_initalized_model(), dls=d, cbs=[cos], **recipe)
-        else: learn = train_1cycle(get_kaiming_initalized_model(), dls=d, **recipe)[0].learn
+            learn = train(model, dls=d, cbs=[cos], **recipe)
+        else: learn = train_1cycle(model, dls=d, **recipe)[0].learn
     return [h['MulticlassAccuracy'] for h in learn.metrics.history if h['train'] == 'eval']
 
 def main():
