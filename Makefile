@@ -9,7 +9,7 @@ STAMP := $(VENV)/.slowai-installed
 
 .PHONY: install data demo test check-clean test-nbs nbs docs test-docs chromium katex bench lab clean-venv help
 help:
-	@echo "make demo   set up, then run slowai-train: the seed's CNN to 90% on Fashion-MNIST, with the per-epoch table"
+	@echo "make demo   set up, then run slowai-train: the seed's CNN with 1cycle on Fashion-MNIST, with the per-epoch table"
 	@echo "make test   set up, then check nbdev hygiene, run every notebook and the README as tests, and check the site"
 	@echo "make nbs    re-execute the notebooks in place (their outputs are what the docs show)"
 	@echo "make docs   build the site into _docs/ (Quarto via nbdev_docs where quarto is on PATH, else smalldocs)"

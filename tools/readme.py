@@ -22,7 +22,8 @@ for c in nb.cells:
     if d.get('echo:', [''])[0] != 'false' and 'hide_input' not in d and src:
         out += ['```python', src, '```', '']
     for o in c.get('outputs', []):
-        txt = ''.join(o.get('text', '')) if o.get('output_type') == 'stream' else \
-              ''.join(o.get('data', {}).get('text/markdown', '')) or ''.join(o.get('data', {}).get('text/plain', ''))
+        md = ''.join(o.get('data', {}).get('text/markdown', ''))
+        if md.strip(): out += [md.strip(), '']; continue  # a markdown result reads as markdown, as on the site
+        txt = ''.join(o.get('text', '')) if o.get('output_type') == 'stream' else ''.join(o.get('data', {}).get('text/plain', ''))
         if txt.strip(): out += ['    ' + l for l in re.sub(r"\x1b\[[0-9;]*m", "", txt).rstrip().splitlines()] + ['']
 Path(cfg.config_path/'README.md').write_text('\n'.join(out).rstrip() + '\n')
