@@ -37,7 +37,8 @@ _link_outputs_as_cells.__name__ = 'add_links'  # the name `skip_procs` in settin
 
 
 def _star_params():
-    "show_doc's signatures write `*args, **kwargs`, as Python does, where fastcore's DocmentText writes `args:VAR_POSITIONAL`."
+    """show_doc's signatures write `*args, **kwargs`, as Python does, where fastcore's DocmentText writes `args:VAR_POSITIONAL`;
+    a class with object's own `__init__` shows no parameters, an exception with BaseException's shows `*args`."""
     import inspect
     from fastcore import docments as D
     fmt, P = D.DocmentText._fmt_param, inspect.Parameter
@@ -49,6 +50,18 @@ def _star_params():
         if anno in (P.VAR_POSITIONAL, P.VAR_KEYWORD): kind, p = anno, {**p, 'anno': D.empty}
         return {P.VAR_POSITIONAL: '*', P.VAR_KEYWORD: '**'}.get(kind, '') + fmt(self, nm, p)
     D.DocmentText._fmt_param = _fmt_param
+    # a class that keeps object's __init__ takes nothing, and an exception that keeps BaseException's takes `*args` only:
+    # say so, rather than show the `*args, **kwargs` those generic initialisers are written with
+    params = D.DocmentText.params.fget
+    def _params(self):
+        init = getattr(self.obj, '__init__', None) if inspect.isclass(self.obj) else None
+        if type(init).__name__ == 'wrapper_descriptor':  # written in C: object's, or an exception's
+            return [('*args', '')] if issubclass(self.obj, BaseException) else []
+        return params(self)
+    D.DocmentText.params = property(_params)
+    fmt_sig = D._fmt_sig
+    D._fmt_sig = lambda name, params, ret_str, maxline, prefix='def': (
+        fmt_sig(name, params, ret_str, maxline, prefix) if params else f"{prefix} {name}({ret_str}")
 
 
 def _proc_nb(src, dst, skip_flags):

@@ -470,7 +470,7 @@ def main():
         assert not bad, '\n  '.join(bad)
         return f'{len(maths)} pages with formulas ({", ".join(f.name for f in maths)}); {len(fonts)} fonts'
 
-    @test('show_doc signatures are plain Python: no markdown link (`](http`) and no VAR_POSITIONAL/VAR_KEYWORD in any <pre> block')
+    @test('show_doc signatures are plain Python: no markdown link (`](http`), no VAR_POSITIONAL/VAR_KEYWORD in any <pre> block, no made-up parameters')
     def _():
         bad, n, stars = [], 0, 0
         for f in sorted(DOCS.rglob('*.html')):
@@ -483,6 +483,10 @@ def main():
                         bad.append(f'{f.relative_to(DOCS)}: {w!r} in ...{" ".join(pre[max(0, i - 70):i + 30].split())}...')
         assert n, 'no <pre> blocks on the site'
         assert not bad, f'{len(bad)} code blocks with markdown or parameter kinds in them:\n  ' + '\n  '.join(bad[:30])
+        # a plain class takes nothing and an exception only *args: no generic `*args, **kwargs` for them
+        pres = ' '.join(' '.join(p.split()) for p in page(DOCS/'learner.html').pres)
+        for want in ('def Callback():', 'def CancelFitException( *args ):'):
+            assert want in pres, f'learner.html has no signature {want!r}'
         return f'{n} code blocks, {stars} star parameters (*args, **kwargs) among them'
 
     @test(f'search.json has a {SEARCH_PAGE} entry with every word of "{SEARCH_QUERY}" (what the browser search below must find)')
