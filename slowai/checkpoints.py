@@ -14,7 +14,6 @@ from torch import nn
 from .data import *
 from .learner import *
 from .learner import _dl_items
-from .schedulers import *
 
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'atomic_save', 'CheckpointError', 'read_checkpoint', 'check_state_dict', 'save_checkpoint',

@@ -68,7 +68,7 @@ def write_metrics_csv(history:list, path):
 
 def plot_history(history:list, path=None):
     "Train/valid loss and accuracy per epoch"
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 2, figsize=(9, 3))
     for split, style in [('train', 'o-'), ('eval', 's-')]:
         rows = [r for r in history if r['train'] == split]

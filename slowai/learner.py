@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_learner.ipynb #e0f83e0e
 from __future__ import annotations
-import math, sys, time, warnings
+import math, sys, warnings
 from copy import copy, deepcopy
 from functools import partial
 from operator import attrgetter
@@ -220,7 +220,7 @@ class ProgressCB(Callback):
         self.plot, self.mode = plot, mode
 
     def before_fit(self, learn):
-        from fastprogress import master_bar, progress_bar
+        from fastprogress import master_bar
         self._mode = self.mode or _mode()
         self.rows, self.header, self.losses, self.val_losses, self.first = [], None, [], [], True
         if hasattr(learn, 'metrics'): learn.metrics._log = self._log

@@ -9,7 +9,6 @@ from functools import partial
 
 import torch
 from torch import nn
-import torch.nn.functional as F
 from torchvision.transforms import v2
 
 from .data import *

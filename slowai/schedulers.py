@@ -4,18 +4,15 @@
 
 # %% ../nbs/04_schedulers.ipynb #d89987ec
 from __future__ import annotations
-import math
 from collections.abc import Mapping, Sequence
 from functools import partial
 
-import fastcore.all as fc
 import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.optim import lr_scheduler
 
 from .data import *
-from .models import *
 from .learner import *
 from .optimizers import *
 
