@@ -14,10 +14,9 @@ same loop then vary 4x). `--threads 0` keeps torch's default.
 `--save` writes the record that 02_learner loads, checks and shows.
 Run: `.venv/bin/python bench/learner.py [--reps 5] [--threads 1] [--save nbs/bench_runs/learner.json]`.
 """
-import argparse, contextlib, io, os, statistics, sys, time, warnings
+import argparse, contextlib, io, os, statistics, time, warnings
 from copy import deepcopy
 from functools import partial
-from pathlib import Path
 
 import torch
 from torch import nn
@@ -26,8 +25,7 @@ import torch.nn.functional as F
 from slowai.data import fashion_mnist, set_seed, default_device, to_device
 from slowai.models import get_kaiming_initalized_model
 from slowai.learner import Learner, TrainCB, MetricsCB, DeviceCB, ProgressCB, MulticlassAccuracy
-sys.path.insert(0, str(Path(__file__).parent))
-import record
+import record  # bench/record.py: the script's folder is on sys.path
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument('--reps', type=int, default=5, help='timed runs of each (the median is reported)')

@@ -15,10 +15,8 @@ About 30 s a run of four epochs on an idle core with one thread; `--jobs 2` runs
 import argparse, io, json, os, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-import record
+import record  # bench/record.py: the script's folder is on sys.path
 
 RECIPES = [dict(lr=5e-2, n_epochs=4, bs=512), dict(lr=5e-2, n_epochs=4, bs=512, label_smoothing=0.1),
            dict(lr=5e-2, n_epochs=4, bs=512, wd=0.1), dict(lr=5e-2, n_epochs=4, bs=256),
