@@ -61,10 +61,11 @@ test: check-clean data chromium katex
 	@echo "==> running every notebook as a test (flags: slow), then the kernel, README, API, docs-site and path checks"
 	@$(BIN)/python tools/test_all.py
 
+# Through the venv's Jupyter kernel, every cell; each notebook is cleaned with `nbdev_clean --fname` after it runs.
+# One notebook: `make nbs NB=02_learner.ipynb`.
 nbs: install data
 	@echo "==> re-executing the notebooks in place"
 	@$(BIN)/python tools/run_nbs.py $(NB)
-	@$(BIN)/nbdev_clean
 
 # The docs: nbdev's notebook processing into _proc/ (notebooks are only read), then Quarto or smalldocs into _docs/.
 docs: install data katex

@@ -22,7 +22,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from slowai.data import fashion_mnist, set_seed, default_device, to_device
+from slowai.core import set_seed, default_device, to_device
+from slowai.data import fashion_mnist
 from slowai.models import get_kaiming_initalized_model
 from slowai.learner import Learner, TrainCB, MetricsCB, DeviceCB, ProgressCB, MulticlassAccuracy
 import record  # bench/record.py: the script's folder is on sys.path
@@ -72,9 +73,9 @@ def plain(tiny=False):
     return model, rows
 
 def learner(tiny=False):
-    "The same with `Learner` and TrainCB, MetricsCB, DeviceCB, ProgressCB (terminal mode, output captured)"
+    "The same with `Learner` and TrainCB, MetricsCB, DeviceCB, ProgressCB (output captured)"
     learn = Learner(fresh_model(tiny), dls, F.cross_entropy, lr=0.2, opt_func=opt_func,
-                    cbs=[TrainCB(), DeviceCB(dev), MetricsCB(MulticlassAccuracy()), ProgressCB(mode='terminal')])
+                    cbs=[TrainCB(), DeviceCB(dev), MetricsCB(MulticlassAccuracy()), ProgressCB()])
     with contextlib.redirect_stdout(io.StringIO()): learn.fit(1)
     return learn.model, [{k: r[k] for k in ('MulticlassAccuracy', 'loss')} for r in learn.metrics.history]
 

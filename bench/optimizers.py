@@ -8,8 +8,9 @@ optimizer gets `--steps` warm-up steps, then the rounds run round-robin over all
 machine's load hits all of them alike) and the median over every timed step is reported, with ratios to torch's
 fused step (or to its `foreach=False` step where torch has no fused one). Numbers on a shared machine are noisy:
 run it two or three times. `--save nbs/bench_runs/optimizers.json` writes the run's record (command, commit, machine,
-load, ms per step of every variant, the compiled kernel's first step), which `nbs/03_optimizers.ipynb` loads, checks
-and shows.
+load, ms per step of every variant, the compiled kernel's first step), which `nbs/05_fast_optimizers.ipynb` loads,
+checks and shows. The readable classes are `slowai.optimizers`' (`nbs/04_optimizers.ipynb`); their fast paths, the
+default, come from `slowai.fast_optimizers` (`nbs/05_fast_optimizers.ipynb`), which `import slowai` loads.
 """
 import argparse, gc, os, statistics, time
 from functools import partial

@@ -11,25 +11,21 @@ import torch
 from slowai.distributed import launch
 
 SCRIPT = '''
-import json, os, sys, time, torch, torch.nn.functional as F
+import json, sys, torch, torch.nn.functional as F
+from slowai.core import *
 from slowai.data import *
 from slowai.learner import *
 from slowai.models import get_kaiming_initalized_model
 from slowai.optimizers import Adam
 from slowai.distributed import AccelerateCB
 
-class TimeCB(Callback):
-    order = 30
-    def before_epoch(self, learn): self.t0 = time.perf_counter()
-    def after_epoch(self, learn): self.secs = time.perf_counter() - self.t0
-
 set_seed(42)
 dls = fashion_mnist(bs=512, seed=42)
-acb, tcb = AccelerateCB(), TimeCB()
-learn = Learner(get_kaiming_initalized_model(), dls, F.cross_entropy, lr=1e-2, cbs=[acb, tcb], opt_func=Adam)
+acb, timer = AccelerateCB(), EpochTimerCB()
+learn = Learner(get_kaiming_initalized_model(), dls, F.cross_entropy, lr=1e-2, cbs=[acb, timer], opt_func=Adam)
 learn.fit(1, valid=False)
-if acb.is_main:
-    json.dump(dict(world=acb.world, secs=tcb.secs, n=dls.train.n), open(sys.argv[1], 'w'))
+if is_main_process():
+    json.dump(dict(world=acb.world, secs=timer.per_epoch(), n=dls.train.n), open(sys.argv[1], 'w'))
 '''
 
 def one(tmp, name, num_processes, threads):

@@ -9,6 +9,8 @@ the `Learner`) and `nn.Module`'s `forward`/`extra_repr`. Ends with 'N passed, N 
 """
 import importlib, inspect, pkgutil, re, sys, warnings
 
+from common import counts
+
 EVENT = re.compile(r'^(before|after|cleanup)_\w+$|^(predict|get_loss|backward|step|zero_grad)$')
 MODULE_PROTOCOL = {'forward', 'extra_repr'}
 
@@ -53,7 +55,7 @@ def main():
         else:
             n_ok += 1
             print(f"PASS {m}: every public name, method and property has a docstring")
-    print(f"{n_ok} passed, {n_bad} failed")
+    print(counts(n_ok, n_bad))
     return 1 if n_bad else 0
 
 if __name__ == '__main__': sys.exit(main())

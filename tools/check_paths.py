@@ -12,7 +12,7 @@ Prints one line per path found (file:line: the path, where it is, what to do), t
 import os, re, sys, tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, counts
 TEXT = {'.ipynb', '.json', '.md', '.qmd', '.yml', '.yaml', '.css', '.html', '.js', '.txt', '.xml', '.svg', '.py', '.csv', '.tsv'}
 SKIP_DIRS = {'.ipynb_checkpoints', '__pycache__', '_proc'}
 
@@ -95,7 +95,7 @@ def main():
     skipped = 0 if (ROOT/'_docs').is_dir() else 1
     if skipped: print('SKIP _docs/: not built, so not checked (`make docs` builds it)')
     print(f"checked {len(fs)} files for paths under {', '.join(machine_dirs())} and /root/ /home/*/ /Users/*/ /tmp/ /var/tmp/ /work/")
-    print(f'{passed} passed, {failed} failed' + (f', {skipped} skipped' if skipped else ''))
+    print(counts(passed, failed, skipped))
     return 1 if failed else 0
 
 

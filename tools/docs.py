@@ -11,7 +11,7 @@ from pathlib import Path
 from nbdev.config import get_config
 from nbdev.doclinks import nbglob
 
-NUM_PREFIX = re.compile(r'^\d+[a-zA-Z0-9]*_')  # nbdev's doclinks strip this from page names (`_nbpath2html`): 00_data -> data.html
+NUM_PREFIX = re.compile(r'^\d+[a-zA-Z0-9]*_')  # nbdev's doclinks strip this from page names (`_nbpath2html`): 01_data -> data.html
 # KaTeX is served from the site itself: Debian's libjs-katex (`make katex`), or any KaTeX dist folder (npm's katex/dist)
 KATEX_DIR = Path(os.environ.get('SLOWAI_KATEX') or '/usr/share/javascript/katex')
 KATEX_URL = 'site_libs/katex/'  # where the site keeps it, unless html-math-method in _quarto.yml names another url
@@ -22,7 +22,7 @@ def page_name(name: str) -> str:
     return NUM_PREFIX.sub('', name.lower())
 
 
-def _link_outputs_as_cells(cell):
+def add_links(cell):
     "nbdev's `add_links`, with markdown outputs linked as markdown cells are: nothing inside a ``` block (show_doc's signature)."
     from nbdev.doclinks import NbdevLookup
     nl = NbdevLookup()
@@ -33,7 +33,6 @@ def _link_outputs_as_cells(cell):
         text = md if isinstance(md, str) else ''.join(md)
         new = nl.linkify(text) + ('\n' if text.endswith('\n') else '')
         o['data']['text/markdown'] = new if isinstance(md, str) else new.splitlines(keepends=True)
-_link_outputs_as_cells.__name__ = 'add_links'  # the name `skip_procs` in settings.ini knows it by
 
 
 def _star_params():
@@ -64,22 +63,32 @@ def _star_params():
         fmt_sig(name, params, ret_str, maxline, prefix) if params else f"{prefix} {name}({ret_str}")
 
 
-def _proc_nb(src, dst, skip_flags):
-    "Run nbdev's docs processors (FilterDefaults) over one notebook, as nbdev.serve_drv does, into _proc/."
+def doc_procs(skip_flags):
+    """nbdev's docs processors, two swapped through `FilterDefaults` (nbdev's class for changing them; settings.ini's
+    `procs`/`skip_procs` still apply): our `add_links` above, and an `exec_show_docs` that leaves out the cells flagged with
+    a tst_flag. nbdev runs every cell that imports something to build show_doc output, so a `#| slow` cell (a training
+    run) with an import would run here, though nbdev_test leaves it out. nbdev's one way to keep a cell from running,
+    `#| eval: false`, would keep `nbdev_test --flags slow` from running it too. The cell's saved outputs stay."""
     import nbdev.processors as P
+    class exec_show_docs(P.exec_show_docs):
+        def __call__(self, cell):
+            if not set(cell.directives_) & set(skip_flags): super().__call__(cell)
+    class Procs(P.FilterDefaults):
+        def base_procs(self):
+            swap = {P.exec_show_docs: exec_show_docs, P.add_links: add_links}
+            return [swap.get(p, p) for p in super().base_procs()]
+    return Procs()
+
+
+def _proc_nb(src, dst, skip_flags):
+    "Process one notebook into _proc/ as nbdev's serve_drv does, with our processors (doc_procs)."
     from execnb.nbio import read_nb, write_nb
-    # show_doc's signatures are code: doc links stay out of them, and star parameters read as Python writes them
-    P.add_links = _link_outputs_as_cells
-    _star_params()
-    # nbdev executes every cell with an import in it to build show_doc output; a cell flagged with a tst_flag
-    # (`#| slow`: a full training run) is not run by nbdev_test either, so it is not run here. Its saved outputs stay.
-    do_eval = P._do_eval
-    P._do_eval = lambda cell: None if set(cell.directives_) & set(skip_flags) else do_eval(cell)
+    _star_params()  # show_doc's signatures read as Python writes them
     os.environ['IN_TEST'] = '1'
     t0 = time.time()
     with redirect_stdout(StringIO()):
         nb = read_nb(src)
-        P.FilterDefaults()(nb)
+        doc_procs(skip_flags)(nb)
         write_nb(nb, dst)
     return f"  processed {Path(src).name} in {time.time()-t0:.1f} s"
 
@@ -133,7 +142,7 @@ def output_file(nb: Path) -> str | None:
 
 
 def fix_page_names(proc: Path):
-    """smalldocs names a page after its file and does not read `output-file`: rename `00_data.ipynb` to `data.ipynb`, so the
+    """smalldocs names a page after its file and does not read `output-file`: rename `01_data.ipynb` to `data.ipynb`, so the
     page is data.html, as Quarto makes it and as nbdev's doc links (`data.html#dataloaders`) expect; fix the sidebar and links."""
     renames = {}
     for f in sorted(proc.rglob('*.ipynb')):

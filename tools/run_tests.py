@@ -1,44 +1,43 @@
-"""Run every notebook as a test with nbdev's `test_nb` and end with 'N passed, N failed'.
+"""Test notebooks with nbdev's `nbdev_test`, one notebook per call, `--n_workers` calls at a time, with one torch thread
+(OMP_NUM_THREADS=1, unless set: the training cells then reproduce the numbers saved in the notebooks bit for bit).
 
-Notebooks run in separate processes, `--jobs` at a time, each with one torch thread (OMP_NUM_THREADS=1, unless set):
-a fixed thread count makes the real-data training cells reproduce the numbers saved in the notebooks bit for bit.
+On top of nbdev_test, only what test_all.py needs: a PASS/FAIL line per notebook with its time, the failing notebook's
+traceback right under it (nbdev_test's own output, kept apart from the other notebooks'), and a closing 'N passed, N failed'.
+
+    python tools/run_tests.py [--flags slow] [--n_workers 2] [nbs/00_core.ipynb ...]
 """
-import argparse, os, subprocess, sys, time
+import argparse, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-def test_one(fn, flags):
-    from nbdev.config import get_config
-    from nbdev.test import test_nb
-    cfg = get_config()
-    ok, secs = test_nb(Path(fn).absolute(), skip_flags=cfg.tst_flags.split(), force_flags=flags.split(), basepath=cfg.config_path)
-    sys.exit(0 if ok else 1)
+from common import ROOT, counts, notebooks, one_thread_env
+
+NBDEV_TEST = Path(sys.executable).with_name('nbdev_test')
+
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument('notebooks', nargs='*', help='notebooks to test (default: every nbs/*.ipynb not starting with _)')
-    p.add_argument('--flags', default='', help='space separated tst_flags to run (they are skipped otherwise)')
-    p.add_argument('--jobs', type=int, default=2, help='notebooks run at the same time')
-    p.add_argument('--one', help=argparse.SUPPRESS)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('notebooks', nargs='*', help="notebooks to test (default: nbdev's, every nbs/*.ipynb not starting with _ or .)")
+    p.add_argument('--flags', default='', help="nbdev_test's --flags: space separated tst_flags to run (skipped otherwise)")
+    p.add_argument('--n_workers', type=int, default=2, help='notebooks tested at the same time')
     a = p.parse_args()
-    if a.one: return test_one(a.one, a.flags)
-    root = Path(__file__).resolve().parent.parent
-    nbs = [Path(o).absolute() for o in a.notebooks] or sorted(
-        f for f in (root/'nbs').glob('*.ipynb') if not f.name.startswith(('_', '.')))
-    env = {**os.environ, 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1')}
-    def run(fn):
-        t0 = time.time()
-        r = subprocess.run([sys.executable, __file__, '--one', str(fn), '--flags', a.flags], env=env, cwd=root,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        ok, secs = r.returncode == 0, time.time() - t0
-        print(f"{'PASS' if ok else 'FAIL'}  {fn.name:<32} {secs:7.1f} s", flush=True)
-        if not ok: print(r.stdout, flush=True)
-        return ok
-    t0 = time.time()
-    with ThreadPoolExecutor(a.jobs) as ex: res = list(ex.map(run, nbs))
-    n_ok = sum(res)
-    print(f"notebooks: {time.time()-t0:.0f} s in all, {a.jobs} at a time")
-    print(f"{n_ok} passed, {len(res)-n_ok} failed")
-    sys.exit(0 if n_ok == len(res) else 1)
+    nbs, env = notebooks(a.notebooks), one_thread_env()
 
-if __name__ == '__main__': main()
+    def run(fn: Path) -> str:
+        t0 = time.time()
+        r = subprocess.run([str(NBDEV_TEST), '--path', str(fn), '--flags', a.flags], env=env, cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # nbdev_test passes a notebook it leaves out (`.notest` beside it) or cannot find: skipped, or failed if it is missing
+        status = 'FAIL' if r.returncode or not fn.exists() else 'SKIP' if 'No files were eligible' in r.stdout else 'PASS'
+        print(f"{status}  {fn.name:<32} {time.time()-t0:7.1f} s", flush=True)
+        if status != 'PASS': print(r.stdout.rstrip(), flush=True)
+        return status
+
+    t0 = time.time()
+    with ThreadPoolExecutor(a.n_workers) as ex: res = list(ex.map(run, nbs))
+    print(f"notebooks: {time.time()-t0:.0f} s in all, {a.n_workers} at a time (nbdev_test --flags '{a.flags}')")
+    print(counts(res.count('PASS'), res.count('FAIL'), res.count('SKIP')))
+    return 1 if 'FAIL' in res else 0
+
+
+if __name__ == '__main__': sys.exit(main())

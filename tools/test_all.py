@@ -4,10 +4,10 @@ the README's Python snippets (test_readme.py), a docstring for every public name
 
 Streams each, then sums their closing 'N passed, N failed[, N skipped]' lines into one, and exits non-zero if any failed.
 """
-import re, subprocess, sys, time
-from pathlib import Path
+import subprocess, sys, time
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import COUNTS, ROOT, counts
+
 STEPS = [('notebooks', ['tools/run_tests.py', '--flags', 'slow']),
          ('kernel', ['tools/test_kernel.py']),
          ('readme', ['tools/test_readme.py']),
@@ -18,17 +18,17 @@ STEPS = [('notebooks', ['tools/run_tests.py', '--flags', 'slow']),
 def run(name, args):
     print(f"==> {name}: {' '.join(args)}", flush=True)
     p = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    counts = None
+    got = None
     for line in p.stdout:
         print(line, end='', flush=True)
-        if m := re.fullmatch(r'(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*', line): counts = [int(o or 0) for o in m.groups()]
+        if m := COUNTS.fullmatch(line): got = [int(o or 0) for o in m.groups()]
     p.wait()
-    if counts is None: counts = [0, 1, 0]; print(f"==> {name}: no closing count (exit code {p.returncode}): counted as a failure")
-    elif p.returncode and not counts[1]: counts[1] = 1; print(f"==> {name}: exit code {p.returncode}: counted as a failure")
-    return counts
+    if got is None: got = [0, 1, 0]; print(f"==> {name}: no closing count (exit code {p.returncode}): counted as a failure")
+    elif p.returncode and not got[1]: got[1] = 1; print(f"==> {name}: exit code {p.returncode}: counted as a failure")
+    return got
 
 t0 = time.time()
 tot = [sum(o) for o in zip(*(run(n, a) for n, a in STEPS))]
 print(f"==> tests took {time.time()-t0:.0f} s")
-print(f"{tot[0]} passed, {tot[1]} failed" + (f", {tot[2]} skipped" if tot[2] else ''))
+print(counts(*tot))
 sys.exit(1 if tot[1] else 0)

@@ -9,30 +9,27 @@ Ends with `N passed, N failed, N skipped`.
     python tools/test_docs.py --no-build         # test the _docs/ that is there
     python tools/test_docs.py --no-build --screenshot learner.html   # full-page PNG of one page, to look at
 """
-import argparse, html, json, os, re, select, shutil, subprocess, sys, tempfile, threading, time, traceback
+import argparse, json, os, re, select, shutil, subprocess, sys, tempfile, threading, time, traceback
 from functools import partial
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-sys.path.insert(0, str(Path(__file__).parent))
-from docs import katex_url, page_name  # page_name: what nbdev's links expect, 00_data.ipynb -> data.html; katex_url: the site's KaTeX
+from common import NBS, ROOT, cfg, counts, notebooks
+from docs import katex_url, page_name  # page_name: what nbdev's links expect, 01_data.ipynb -> data.html; katex_url: the site's KaTeX
 
-from nbdev.config import get_config
-
-cfg = get_config()
-ROOT, NBS, DOCS = cfg.config_path, cfg.nbs_path, cfg.doc_path
+DOCS = cfg.doc_path
 SITE_URL = (cfg.doc_host + cfg.doc_baseurl).rstrip('/') + '/'
 SRC_URL = f"{cfg.git_url.rstrip('/')}/blob/{cfg.branch}/"
 # Notebooks the site must have even before they exist, each with the loss table ProgressCB writes and its plots
-REQUIRED = {'03_optimizers.ipynb': 'optimizers', '04_schedulers.ipynb': 'schedulers'}
+REQUIRED = {'04_optimizers.ipynb': 'optimizers', '06_schedulers.ipynb': 'schedulers'}
 LOSS_COLS = ['MulticlassAccuracy', 'loss', 'epoch', 'train']
 MIN_IMAGES = 1  # a training page shows at least its loss plot
 BROWSER_PAGE = 'schedulers.html'
 MATH_PAGE = 'optimizers.html'  # its formulas must render, with KaTeX from the site
 SEARCH_QUERY, SEARCH_PAGE = 'OneCycleLR momentum', 'schedulers.html'  # a search of two words, and a page that has both
-WIDE_PAGES, WIDE_AT = ('optimizers.html', 'resnet.html'), 1280  # pages with tables wider than the text column, and the window width
+WIDE_PAGES, WIDE_AT = ('fast_optimizers.html', 'resnet.html'), 1280  # pages with tables wider than the text column, and the window width
 
 results = []  # (status, name, detail)
 def record(status, name, detail=''):
@@ -113,10 +110,6 @@ class Page(HTMLParser):
         if getattr(self, '_cap', None): self._cap[1] += data
         if self._table is not None and self._stack and self._stack[-1] == 'th' and self._table: self._table[-1] += data.strip()
 
-
-def notebooks():
-    "The notebooks that get pages: nbs/*.ipynb (and below), nbdev's rule: not starting with `_` or `.`."
-    return sorted(p for p in NBS.rglob('*.ipynb') if not any(q.startswith(('_', '.')) for q in p.relative_to(NBS).parts))
 
 def nb_page(nb: Path) -> Path: return DOCS/nb.relative_to(NBS).parent/page_name(nb.stem + '.html')
 
@@ -585,7 +578,8 @@ def browser_test(shots, have, BROWSER_PAGE=BROWSER_PAGE):
 def _browser_checks(b, srv, shots, have, names, BROWSER_PAGE):
     @test(names[0])
     def _():
-        assert (DOCS/BROWSER_PAGE).exists(), f'no {BROWSER_PAGE} to load' + ('' if '04_schedulers.ipynb' in have else ' (nbs/04_schedulers.ipynb is missing)')
+        src = next((nb for nb, stem in REQUIRED.items() if f'{stem}.html' == BROWSER_PAGE), None)
+        assert (DOCS/BROWSER_PAGE).exists(), f'no {BROWSER_PAGE} to load' + ('' if src in have | {None} else f' (nbs/{src} is missing)')
         s = b.open(srv.url + BROWSER_PAGE)
         facts = b.eval(PAGE_FACTS, s)
         shot = b.screenshot(s, shots/(Path(BROWSER_PAGE).stem + '.png'))
@@ -624,7 +618,7 @@ def _browser_checks(b, srv, shots, have, names, BROWSER_PAGE):
             other = [u for u in reqs.values() if foreign_hosts([u])]
             if other: bad.append(f'{p}: {", ".join(sorted(set(other))[:5])}')
             b.close_tab(s)
-        assert not bad, f'pages that asked for other hosts (unreachable here, so not contacted):\n  ' + '\n  '.join(bad)
+        assert not bad, 'pages that asked for other hosts (unreachable here, so not contacted):\n  ' + '\n  '.join(bad)
         return f'{len(pages)} pages, {n} requests, all to 127.0.0.1'
 
     @test(names[2])
@@ -682,9 +676,7 @@ def finish():
     n = {k: sum(r[0] == k for r in results) for k in ('PASS', 'FAIL', 'SKIP')}
     fails = [r for r in results if r[0] == 'FAIL']
     if fails: print('\nFAILED:\n' + '\n'.join(f'  {r[1]}: {r[2].splitlines()[0] if r[2] else ""}' for r in fails))
-    line = f"{n['PASS']} passed, {n['FAIL']} failed"
-    if n['SKIP']: line += f", {n['SKIP']} skipped"
-    print(line)
+    print(counts(n['PASS'], n['FAIL'], n['SKIP']))
     return 1 if n['FAIL'] else 0
 
 

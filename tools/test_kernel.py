@@ -4,22 +4,16 @@
 gets one last cell that prints the kernel's `sys.prefix`. Also checks that `jupyter lab --version` runs.
 Ends with 'N passed, N failed'.
 
-Usage: .venv/bin/python tools/test_kernel.py [nbs/01_models.ipynb]
+Usage: .venv/bin/python tools/test_kernel.py [nbs/03_models.ipynb]
 """
-import atexit, hashlib, os, subprocess, sys, tempfile, time, traceback
+import hashlib, subprocess, sys, tempfile, time, traceback
 from pathlib import Path
 
 import nbformat
-from jupyter_client import KernelManager
-from jupyter_client.kernelspec import KernelSpecManager
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
-from nbdev.config import get_config
 from nbdev.process import extract_directives
+from common import KERNEL, ROOT, cfg, counts, read_nb, run_in_kernel, venv_kernelspec
 
-cfg = get_config()
-ROOT, VENV = cfg.config_path, Path(sys.prefix).resolve()
-KERNEL, DISPLAY_NAME = 'python3', 'Python 3 (slowai)'
+VENV = Path(sys.prefix).resolve()
 PREFIX_MARK = 'kernel sys.prefix: '
 def rel(p:Path): return p.relative_to(ROOT) if p.is_relative_to(ROOT) else p
 def first(c)->str: return next((l for l in c.source.splitlines() if l.strip()), '')
@@ -53,14 +47,8 @@ def main(src:Path):
 
     @check(f"the kernelspec '{KERNEL}' is the one `make install` registers in {rel(VENV)}")
     def _():
-        assert sys.prefix != sys.base_prefix, f"run this with the venv's Python (.venv/bin/python), not {sys.executable}"
-        ks = KernelSpecManager().get_kernel_spec(KERNEL)
-        rd, exe = Path(ks.resource_dir).resolve(), Path(ks.argv[0])
-        assert rd == VENV/'share'/'jupyter'/'kernels'/KERNEL, \
-            f"'{KERNEL}' resolves to {rd}, not the venv's share/jupyter/kernels/{KERNEL}: run `make install`, or remove the other one"
-        assert exe.is_absolute() and exe.parent.resolve().is_relative_to(VENV), f"its argv[0] {exe} is not inside {VENV}"
-        assert ks.display_name == DISPLAY_NAME, f"its display name is {ks.display_name!r}, not {DISPLAY_NAME!r}"
-        return f"{rd}, argv[0] {exe}"
+        ks = venv_kernelspec()
+        return f"{ks.resource_dir}, argv[0] {ks.argv[0]}"
 
     @check('`jupyter lab --version` runs')
     def _():
@@ -68,7 +56,7 @@ def main(src:Path):
         assert p.returncode == 0 and p.stdout.strip(), f"exit code {p.returncode}: {(p.stderr or p.stdout).strip()[-500:]}"
         return f"JupyterLab {p.stdout.strip()}"
 
-    nb = nbformat.read(src, as_version=4)
+    nb = read_nb(src)
     saved = [kinds(c.outputs) for c in nb.cells if c.cell_type == 'code' and not skipped_by_nbdev_test(c)]
     n_left = sum(c.cell_type == 'code' for c in nb.cells) - len(saved)
     nb.cells = [c for c in nb.cells if c.cell_type != 'code' or not skipped_by_nbdev_test(c)]
@@ -76,21 +64,12 @@ def main(src:Path):
     for c in nb.cells:
         if c.cell_type == 'code': c.outputs, c.execution_count = [], None  # a fresh run: no saved output survives
     with tempfile.TemporaryDirectory(prefix='slowai-kernel-') as tmp:
+        t0 = time.time()
+        err = run_in_kernel(nb, cwd=Path(tmp))  # one torch thread; the kernel's own inline plots, as in Lab
+        secs, err = time.time() - t0, err and err.splitlines()[-1]  # the error outputs say more, below
         copy = Path(tmp)/src.name
-        env = {k: v for k, v in os.environ.items() if k != 'MPLBACKEND'}  # the kernel's own inline backend, as in Lab
-        env['OMP_NUM_THREADS'] = '1'
-        t0, err = time.time(), None
-        km = KernelManager(kernel_name=KERNEL, transport='ipc', ip=str(Path(tmp)/'kernel'))  # sockets in the scratch dir
-        client = NotebookClient(nb, km=km, kernel_name=KERNEL, timeout=600, resources={'metadata': {'path': tmp}})
-        try: client.execute(env=env, cleanup_kc=True)  # cleanup_kc: nbclient shuts down the kernel we hand it
-        except CellExecutionError as e: err = str(e).strip().splitlines()[-1]  # the error outputs say more, below
-        except Exception as e: err = f"the kernel did not run the notebook: {type(e).__name__}: {e}"
-        finally:  # no kernel outlives the test; nbclient's exit hook, which would look for one, goes
-            atexit.unregister(client._cleanup_kernel)
-            if km.has_kernel: km.shutdown_kernel(now=True)
-        secs = time.time() - t0
         nbformat.write(nb, copy)
-        ran = nbformat.read(copy, as_version=4)
+        ran = read_nb(copy)
         code = [c for c in ran.cells if c.cell_type == 'code']
 
         @check(f"the {len(code)-1} cells ran without an error ({n_left} left out as nbdev_test does), in {secs:.1f} s")
@@ -122,8 +101,8 @@ def main(src:Path):
     @check(f"{rel(src)} is left as it was")
     def _(): assert hashlib.sha256(src.read_bytes()).hexdigest() == before, f"{src} changed while the test ran"
 
-    print(f"{results.count('PASS')} passed, {results.count('FAIL')} failed")
+    print(counts(results.count('PASS'), results.count('FAIL')))
     return 1 if 'FAIL' in results else 0
 
 if __name__ == '__main__':
-    sys.exit(main(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else cfg.nbs_path/'01_models.ipynb'))
+    sys.exit(main(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else cfg.nbs_path/'03_models.ipynb'))

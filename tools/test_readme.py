@@ -8,10 +8,10 @@ block printed must be the same, line for line. The process runs in a scratch dir
 matplotlib's Agg backend. The first failing block is named by its README.md line and first line, with the error;
 the blocks after it are not run. Ends with 'N passed, N failed[, N skipped]'.
 """
-import difflib, json, os, re, subprocess, sys, tempfile, time
+import difflib, json, re, subprocess, sys, tempfile, time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, counts, one_thread_env
 
 # Runs in the fresh process: argv[1] is a JSON list of blocks, argv[2] a file that gets one JSON line per block run.
 RUNNER = r'''
@@ -64,10 +64,10 @@ def name(md:Path, b:dict)->str:
 
 def main(md:Path):
     bs = blocks(md)
-    if not bs: print(f"FAIL {md}: no ```python blocks"); print("0 passed, 1 failed"); return 1
+    if not bs: print(f"FAIL {md}: no ```python blocks"); print(counts(0, 1)); return 1
     shown = md.relative_to(ROOT) if md.is_relative_to(ROOT) else md
     print(f"running the {len(bs)} ```python blocks of {shown} in one process (OMP_NUM_THREADS=1, matplotlib Agg)", flush=True)
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MPLBACKEND': 'Agg', 'PYTHONUNBUFFERED': '1'}
+    env = one_thread_env(MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix='slowai-readme-') as tmp:
         (Path(tmp)/'blocks.json').write_text(json.dumps(bs))
@@ -96,7 +96,7 @@ def main(md:Path):
     skipped = len(bs) - len(res)
     if skipped: print(f"not run: the {skipped} later block{'s'[:skipped-1]}, after the failure")
     print(f"the README's Python took {time.time()-t0:.0f} s")
-    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ''))
+    print(counts(passed, failed, skipped))
     return 1 if failed else 0
 
 if __name__ == '__main__':
