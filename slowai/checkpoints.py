@@ -31,7 +31,7 @@ def metrics_load_state_dict(self:MetricsCB, sd):
     "Restore the metrics history from a checkpoint's `state_dict()`"
     self.history = list(sd['history'])
 
-# %% ../nbs/07_checkpoints.ipynb #88dbee70
+# %% ../nbs/07_checkpoints.ipynb #cc06ea32
 @patch
 def state_dict(self:BaseSchedulerCB):
     "The scheduler's state (or the one waiting to be restored, before the first `fit`)"

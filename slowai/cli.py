@@ -9,6 +9,8 @@ from collections import namedtuple
 from functools import partial
 from pathlib import Path
 
+from fastcore.imports import in_ipython
+
 # %% auto #0
 __all__ = ['OPTS', 'SCHEDS', 'MODELS', 'PRECISIONS', 'Flag', 'FLAGS', 'DEFAULTS', 'RUN_KEYS', 'flag', 'UsageError', 'check_args',
            'write_metrics_csv', 'plot_history', 'run', 'parser', 'command', 'cli']
@@ -210,5 +212,4 @@ def cli(argv:list|None=None): # the arguments (default: `sys.argv[1:]`)
     print(f"done: eval accuracy {acc:.4f}; wrote metrics.csv, history.png, schedule.png, model.pt, checkpoint.pt to {a.out}")
 
 # %% ../nbs/09_cli.ipynb #9a4d3c07
-#| eval: false
-if __name__ == '__main__': cli()  # `python -m slowai.cli`, `accelerate launch -m slowai.cli`
+if __name__ == '__main__' and not in_ipython(): cli()  # `python -m slowai.cli`, `accelerate launch -m slowai.cli`

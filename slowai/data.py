@@ -233,7 +233,7 @@ def fashion_mnist(bs:int=512,              # batch size
     dls['test'] = TensorDataLoader(xte, yte, **kw)
     return dls
 
-# %% ../nbs/01_data.ipynb #e70c0361
+# %% ../nbs/01_data.ipynb #f7e5fe46
 def dl_items(dls)->list:
     "`(name, loader)` pairs of a dict of loaders (`DataLoaders`), or of a list or tuple of them (named by position)"
     if isinstance(dls, dict): return list(dls.items())
@@ -245,7 +245,7 @@ def get_dl(dls, i:int):
     "Loader `i` of `dls` in `dl_items` order: 0 trains, 1 evaluates"
     return dl_items(dls)[i][1]
 
-# %% ../nbs/01_data.ipynb #c8c38a10
+# %% ../nbs/01_data.ipynb #8d9a1e0c
 def subset_dls(dls, n_train:int, n_valid:int, bs:int=256, seed:int=0)->DataLoaders:
     "The first `n_train` training and `n_valid` validation (else test) images of `dls`, for quick runs"
     tr, va = get_dl(dls, 0), get_dl(dls, 1)

@@ -184,12 +184,14 @@ class DeviceCB(Callback):
 class ProgressCB(Callback):
     "The metrics table, with fastprogress bars (and a live loss plot with `plot`) where they can be shown"
     order = MetricsCB.order + 1
-    def __init__(self, plot:bool=False): self.plot = plot # plot train and valid losses as training goes
+    def __init__(self, plot:bool=False,     # plot train and valid losses as training goes
+                 bars:bool|None=None): # fastprogress; default: in Jupyter or a terminal, else a printed row per epoch
+        self.plot, self.bars = plot, bars
 
     def before_fit(self, learn):
         from fastprogress.fastprogress import IN_NOTEBOOK, master_bar
         self.losses, self.val_losses, self.widths = [], [], None
-        bars = IN_NOTEBOOK or getattr(sys.stdout, 'isatty', lambda: False)()  # not in logs, pipes or captured output
+        bars = self.bars if self.bars is not None else IN_NOTEBOOK or getattr(sys.stdout, 'isatty', lambda: False)()
         self.mbar = master_bar(learn.epochs) if bars else None
         if bars: learn.epochs = self.mbar
         if hasattr(learn, 'metrics'): learn.metrics._log = self._log
@@ -256,7 +258,7 @@ class MomentumCB(TrainCB):
             for p in learn.model.parameters():
                 if p.grad is not None: p.grad *= self.mom
 
-# %% ../nbs/02_learner.ipynb #543ffae3
+# %% ../nbs/02_learner.ipynb #7adeb8fd
 class EpochTimerCB(Callback):
     "Wall time of every epoch: `times` holds `(epoch, 'train' or 'eval', seconds)`"
     def before_fit(self, learn): self.times = []; learn.timer = self
