@@ -25,7 +25,8 @@ import torch.nn.functional as F
 from slowai.core import set_seed, default_device, to_device
 from slowai.data import fashion_mnist
 from slowai.models import get_kaiming_initalized_model
-from slowai.learner import Learner, TrainCB, MetricsCB, DeviceCB, ProgressCB, MulticlassAccuracy
+from slowai.learner import Learner, TrainCB, MetricsCB, DeviceCB, MulticlassAccuracy
+from slowai.callbacks import ProgressCB
 import record  # bench/record.py: the script's folder is on sys.path
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

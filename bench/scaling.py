@@ -15,6 +15,7 @@ import json, sys, torch, torch.nn.functional as F
 from slowai.core import *
 from slowai.data import *
 from slowai.learner import *
+from slowai.callbacks import *
 from slowai.models import get_kaiming_initalized_model
 from slowai.optimizers import Adam
 from slowai.distributed import AccelerateCB

@@ -9,7 +9,7 @@ from itertools import accumulate
 import torch
 from slowai.core import set_seed
 from slowai.models import get_kaiming_initalized_model
-from slowai.learner import EpochTimerCB
+from slowai.callbacks import EpochTimerCB
 from slowai.schedulers import train_1cycle, SEED_RECIPE, BEST_RECIPE
 
 def run(recipe, target):

@@ -162,15 +162,15 @@ class CheckpointCB(Callback):
             save_checkpoint(self.path, learn, e, **self.extra)
             self.saved_epoch = e
 
-    def after_epoch(self, learn):
-        if not learn.training: self._done_epoch(learn)
+    def after_epoch(self, learn):  # an epoch is done after its evaluation pass, or its training pass without one
+        if not learn.training or not learn.do_valid: self._done_epoch(learn)
 
 class StopAfterCB(Callback):
     "End the fit once `n` epochs of the run are complete (and checkpointed): a long run done in several sittings"
     order = CheckpointCB.order + 1
     def __init__(self, n:int): self.n = n
     def after_epoch(self, learn):
-        if not learn.training and learn.epoch + 1 >= self.n: raise CancelFitException()
+        if (not learn.training or not learn.do_valid) and learn.epoch + 1 >= self.n: raise CancelFitException()
 
 class SkipToEpochCB(Callback):
     "Start the fit at epoch `start_epoch`, the one after a checkpoint's: resume with `fit(n, cbs=SkipToEpochCB(e))`"

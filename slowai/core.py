@@ -11,8 +11,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['def_device', 'set_seed', 'rng_states', 'set_rng_states', 'default_device', 'to_device', 'to_cpu', 'world_size',
-           'is_main_process', 'show_images']
+__all__ = ['def_device', 'set_seed', 'rng_states', 'set_rng_states', 'default_device', 'to_device', 'to_cpu', 'split_batch',
+           'by_keys', 'world_size', 'is_main_process', 'show_images']
 
 # %% ../nbs/00_core.ipynb #34bf0742
 def set_seed(seed:int,             # the seed for python's, numpy's and torch's generators
@@ -66,6 +66,26 @@ def to_cpu(x):
         x = x.detach().cpu()
         return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
     return x
+
+# %% ../nbs/00_core.ipynb #677bd759
+def split_batch(batch, n_inp:int=1)->tuple:
+    "`(inputs, targets)` of a tuple or list batch: the first `n_inp` elements go into the model, the rest are targets"
+    if isinstance(batch, Mapping):
+        raise TypeError(f"a batch that is a mapping (keys {list(batch)}) needs to be told its inputs and targets: "
+                        "Learner(..., splitter=by_keys(['x'], ['y'])) with your keys")
+    batch = tuple(batch) if isinstance(batch, (list, tuple)) else (batch,)
+    return batch[:n_inp], batch[n_inp:]
+
+def by_keys(inputs, # key(s) of the model's inputs, in the order the model takes them
+            targets # key(s) of the targets, in the order the loss takes them
+           ):
+    "A `splitter` for mapping batches (the Hugging Face convention): `by_keys(['pixel_values'], ['labels'])`"
+    inputs, targets = ([o] if isinstance(o, str) else list(o) for o in (inputs, targets))
+    def split(batch):
+        if missing := [k for k in inputs + targets if k not in batch]:
+            raise KeyError(f"the batch has no {missing}; its keys are {list(batch)}")
+        return tuple(batch[k] for k in inputs), tuple(batch[k] for k in targets)
+    return split
 
 # %% ../nbs/00_core.ipynb #b81d1d75
 def world_size()->int:

@@ -16,7 +16,8 @@ from accelerate.state import AcceleratorState, GradientState
 
 from .core import to_device, world_size
 from .data import DataLoaders, TensorDataLoader, dl_items
-from .learner import DeviceCB, Learner, MetricsCB, ProgressCB, TrainCB
+from .learner import DeviceCB, Learner, MetricsCB, TrainCB
+from .callbacks import ProgressCB
 from .schedulers import BaseSchedulerCB
 from .checkpoints import CheckpointCB
 
@@ -109,7 +110,7 @@ class AccelerateCB(TrainCB):
     def __init__(self, mixed_precision:str='no', # 'no', 'bf16' (CPU or GPU) or 'fp16' (CUDA)
                  grad_accum:int=1,               # step the optimizer every `grad_accum` batches
                  cpu:bool=False,                 # train on the CPU even when there is a GPU
-                 n_inp:int=1,                    # how many leading elements of a batch are model inputs
+                 n_inp:int|None=None,            # sets `learn.n_inp` when given, as `TrainCB` does
                  main_only=(ProgressCB, CheckpointCB)): # callbacks that run only in the main process
         check_accelerate_args(mixed_precision, grad_accum, cpu)
         super().__init__(n_inp)
@@ -130,7 +131,7 @@ class AccelerateCB(TrainCB):
         self.model, learn.opt = acc.prepare(learn.model, learn.opt)  # `learn.model` stays the plain module
         self.orig_dls = learn.dls
         sharded = {k: ShardedLoader(dl, acc.process_index, self.world) for k, dl in dl_items(learn.dls) if dl is not None}
-        learn.dls = DataLoaders(sharded)  # same names (positions, for a list) as before: `learn.dls['test']` still works
+        learn.dls = DataLoaders(sharded, classes=getattr(learn.dls, 'classes', None))  # same names (positions, for a list) as before: `learn.dls['test']` still works
         for cb in learn.cbs:
             if isinstance(cb, DeviceCB): cb.device = acc.device
             if not self.is_main and isinstance(cb, MetricsCB): cb._log = lambda row: None
@@ -154,16 +155,17 @@ class AccelerateCB(TrainCB):
             self._ctx = ExitStack()
             self._ctx.enter_context(self.accelerator.accumulate(self.model))
 
-    def predict(self, learn): learn.preds = self.model(*learn.batch[:self.n_inp])
+    def predict(self, learn): learn.preds = self.model(*learn.xb)
     def backward(self, learn): self.accelerator.backward(learn.loss)
 
     def after_batch(self, learn):
         if self.world == 1: return
         learn.local_batch, learn.local_preds, learn.local_loss = learn.batch, learn.preds, learn.loss
-        preds, *tgts = self.accelerator.gather_for_metrics((learn.preds.detach(), *learn.batch[self.n_inp:]))
+        n_inp, yb = len(learn.xb), learn.yb
+        preds, *tgts = self.accelerator.gather_for_metrics((learn.preds.detach(), *yb))
         with torch.no_grad(): learn.loss = learn.loss_func(preds, *tgts)
         # inputs are not gathered: `[n, 0]` stand-ins keep `len(x)` right for the metrics' weights
-        learn.preds, learn.batch = preds, (*[preds.new_empty(len(preds), 0)]*self.n_inp, *tgts)
+        learn.preds, learn.batch = preds, (*[preds.new_empty(len(preds), 0)]*n_inp, *tgts)
 
     def cleanup_batch(self, learn):
         if self._ctx is not None: self._ctx.close(); self._ctx = None

@@ -19,27 +19,37 @@ __all__ = []
 _BUCKET, _BIG = 2**18, 2**16  # elements per bucket of small tensors; a tensor this big is a bucket alone
 
 def _buckets(ps:list, size:int=_BUCKET, big:int=_BIG)->list:
-    "Runs of the small tensors of `ps` with up to about `size` elements each, and each tensor of `big` elements or more alone"
+    "Indices into `ps`: runs of its small tensors with up to about `size` elements each, and each tensor of `big` elements or more alone"
     out, cur, n = [], [], 0
-    for p in ps:
-        if p.numel() >= big: out.append([p]); continue
-        if cur and n + p.numel() > size: out.append(cur); cur, n = [], 0
-        cur.append(p); n += p.numel()
+    for i, p in enumerate(ps):
+        k = p.numel()
+        if k >= big: out.append([i]); continue
+        if cur and n + k > size: out.append(cur); cur, n = [], 0
+        cur.append(i); n += k
     if cur: out.append(cur)
     return out
+
+def _plan(opt:torch.optim.Optimizer, ps:list)->tuple:
+    "The buckets of `ps` and whether any of them is complex, worked out once for each list of parameters"
+    plans = opt.__dict__.setdefault('_fast_plans', {})  # torch's `__getstate__` leaves it out of pickles and copies
+    key = tuple(ps)
+    plan = plans.get(key)
+    if plan is None:
+        if len(plans) > 64: plans.clear()
+        plan = plans[key] = (_buckets(ps), any(p.is_complex() for p in ps))
+    return plan
+
+def _real(ts:list)->list:
+    "`ts` with complex tensors as real views, as in the readable `step`"
+    return [torch.view_as_real(t) if t.is_complex() else t for t in ts]
 
 def _decay(ps:list, group:dict):
     "Decoupled weight decay for a list of parameters"
     if group['weight_decay'] != 0: torch._foreach_mul_(ps, 1 - group['lr']*group['weight_decay'])
 
-def _state(opt:torch.optim.Optimizer, ps:list, key:str, init)->list:
-    "The state tensors `key` of `ps`, created with `init(p)` for parameters seen for the first time"
-    res = []
-    for p in ps:
-        state = opt.state[p]
-        if key not in state: state[key] = init(p)
-        res.append(state[key])
-    return res
+def _state(states:list, key:str, init, ts:list)->list:
+    "The tensors `key` of `states`, created as `init(t)` (`t` the matching entry of `ts`) where a parameter is new"
+    return [s[key] if key in s else s.setdefault(key, init(t)) for s, t in zip(states, ts)]
 
 # %% ../nbs/05_fast_optimizers.ipynb #0e7c4605
 @patch
@@ -49,36 +59,42 @@ def step(self:SGD, closure=None):
     loss = None
     if closure is not None:
         with torch.enable_grad(): loss = closure()
-    for group in self.param_groups:
-        ps = [p for p in group['params'] if p.grad is not None]
+    for group, ps, gs in self.params_with_grad():
         if group.get('foreach') is False:
-            for p in ps:
+            for p, g in zip(ps, gs):
+                state = self.state[p]
+                if p.is_complex(): p, g = torch.view_as_real(p), torch.view_as_real(g)
                 self.reg_step(p, group)
-                self.opt_step(p, group)
-        else:
-            for bucket in _buckets(ps): self.fast_step(bucket, group)
+                self.opt_step(p, g, state, group)
+            continue
+        if isinstance(group['lr'], Tensor): group = {**group, 'lr': group['lr'].item()}  # one number for the multi-tensor ops
+        buckets, has_complex = _plan(self, ps)
+        for b in buckets:
+            bps, bgs = (ps, gs) if len(b) == len(ps) else ([ps[i] for i in b], [gs[i] for i in b])
+            states = [self.state[p] for p in bps]
+            if has_complex: bps, bgs = _real(bps), _real(bgs)
+            self.fast_step(bps, bgs, states, group)
     return loss
 
 @patch
-def fast_step(self:SGD, ps:list, group:dict):
-    "`reg_step` and `opt_step` for a list of parameters, with in-place multi-tensor ops"
+def fast_step(self:SGD, ps:list, gs:list, states:list, group:dict):
+    "`reg_step` and `opt_step` for lists of parameters, their gradients and their states, with in-place multi-tensor ops"
     _decay(ps, group)
-    torch._foreach_add_(ps, [p.grad for p in ps], alpha=-group['lr'])
+    torch._foreach_add_(ps, gs, alpha=-group['lr'])
 
 # %% ../nbs/05_fast_optimizers.ipynb #49fdfbc9
 @patch(nm='fast_step')  # `nm`: one module holds four classes' `fast_step` (so `exporti`: nbdev would document the names)
-def momentum_fast_step(self:MomentumSGD, ps:list, group:dict):
-    "`reg_step` and `opt_step` for a list of parameters, with in-place multi-tensor ops"
-    avgs = _state(self, ps, 'avg', torch.zeros_like)
+def momentum_fast_step(self:MomentumSGD, ps:list, gs:list, states:list, group:dict):
+    "`reg_step` and `opt_step` for lists of parameters, their gradients and their states, with in-place multi-tensor ops"
+    avgs = _state(states, 'avg', torch.zeros_like, ps)
     _decay(ps, group)
-    torch._foreach_lerp_(avgs, [p.grad for p in ps], 1 - group['momentum'])  # avg + (1-mom)*(g-avg)
+    torch._foreach_lerp_(avgs, gs, 1 - group['momentum'])  # avg + (1-mom)*(g-avg)
     torch._foreach_add_(ps, avgs, alpha=-group['lr'])
 
 @patch(nm='fast_step')
-def rmsprop_fast_step(self:RMSProp, ps:list, group:dict):
-    "`reg_step` and `opt_step` for a list of parameters, with in-place multi-tensor ops"
-    gs = [p.grad for p in ps]
-    sqrs = _state(self, ps, 'sqr_avg', lambda p: p.grad*p.grad)
+def rmsprop_fast_step(self:RMSProp, ps:list, gs:list, states:list, group:dict):
+    "`reg_step` and `opt_step` for lists of parameters, their gradients and their states, with in-place multi-tensor ops"
+    sqrs = _state(states, 'sqr_avg', lambda g: g*g, gs)
     _decay(ps, group)
     torch._foreach_mul_(sqrs, group['sqr_mom'])
     torch._foreach_addcmul_(sqrs, gs, gs, value=1 - group['sqr_mom'])
@@ -88,21 +104,21 @@ def rmsprop_fast_step(self:RMSProp, ps:list, group:dict):
 
 # %% ../nbs/05_fast_optimizers.ipynb #977e69bc
 @patch(nm='fast_step')
-def adam_fast_step(self:Adam, ps:list, group:dict):
-    "`reg_step` and `opt_step` for a list of parameters, with in-place multi-tensor ops"
+def adam_fast_step(self:Adam, ps:list, gs:list, states:list, group:dict):
+    "`reg_step` and `opt_step` for lists of parameters, their gradients and their states, with in-place multi-tensor ops"
     (beta1, beta2), lr, eps = group['betas'], group['lr'], group['eps']
-    gs = [p.grad for p in ps]
-    avgs = _state(self, ps, 'avg', torch.zeros_like)
-    sqrs = _state(self, ps, 'sqr_avg', torch.zeros_like)
+    avgs = _state(states, 'avg', torch.zeros_like, ps)
+    sqrs = _state(states, 'sqr_avg', torch.zeros_like, ps)
     steps = []
-    for p in ps:
-        state = self.state[p]
+    for state in states:
         state['step'] = state.get('step', 0) + 1
         steps.append(state['step'])
     bc2 = [1 - beta2**t for t in steps]
     sizes = [-lr*math.sqrt(b)/(1 - beta1**t) for b, t in zip(bc2, steps)]
     if group.get('compiled') and len(ps) == 1 and _flat(ps[0], gs[0], avgs[0], sqrs[0]):
-        h = torch.tensor([1 - lr*group['weight_decay'], beta1, beta2, eps*bc2[0], sizes[0]], dtype=ps[0].dtype, device=ps[0].device)
+        # the hyperparameters in fp32 at least, whatever the parameters' dtype (bf16 would round the betas)
+        h = torch.tensor([1 - lr*group['weight_decay'], beta1, beta2, eps*bc2[0], sizes[0]],
+                         dtype=torch.promote_types(ps[0].dtype, torch.float32), device=ps[0].device)
         if _run_compiled(_adam_kernel, *(o.view(-1) for o in (ps[0], gs[0], avgs[0], sqrs[0])), h): return
     _decay(ps, group)
     torch._foreach_lerp_(avgs, gs, 1 - beta1)
@@ -114,11 +130,12 @@ def adam_fast_step(self:Adam, ps:list, group:dict):
 
 # %% ../nbs/05_fast_optimizers.ipynb #ad8a04f7
 def _adam_kernel(p:Tensor, g:Tensor, m:Tensor, v:Tensor, h:Tensor):
-    "Adam's update of flat tensors in one kernel; `h` = (decay, beta1, beta2, eps*(1-beta2^t), -lr*sqrt(1-beta2^t)/(1-beta1^t))"
+    "Adam's update of flat tensors in one kernel, computed in `h`'s dtype; `h` = (decay, beta1, beta2, eps*(1-beta2^t), -lr*sqrt(1-beta2^t)/(1-beta1^t))"
     decay, beta1, beta2, eps_bc2, step_size = h.unbind()
-    m.copy_(beta1*m + (1-beta1)*g)
-    v.copy_(beta2*v + (1-beta2)*g*g)
-    p.copy_(decay*p + step_size*m/torch.sqrt(v + eps_bc2))
+    g = g.to(h.dtype)
+    m.copy_(beta1*m.to(h.dtype) + (1-beta1)*g)
+    v.copy_(beta2*v.to(h.dtype) + (1-beta2)*g*g)
+    p.copy_(decay*p.to(h.dtype) + step_size*m.to(h.dtype)/torch.sqrt(v.to(h.dtype) + eps_bc2))
 
 def _flat(*ts)->bool:
     "Can `ts` go through a compiled kernel as flat views: big, contiguous, one dtype?"

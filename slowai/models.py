@@ -49,16 +49,19 @@ def conv(ni:int, nf:int,  # input and output channels
 
 # %% ../nbs/03_models.ipynb #eed41f69
 class CNNWithGeneralReLUAndBatchNorm(nn.Module):
-    "The seed's CNN: five stride-2 convs 1→8→16→32→64→10 with BatchNorm and `gr` activations, output `[bs,10]`"
+    "The seed's CNN: five stride-2 convs n_in→8→16→32→64→n_out with BatchNorm and `gr` activations, averaged to `[bs,n_out]`"
     def __init__(self, gr=GeneralReLU, # activation class or factory for the first four blocks
-                 norm=nn.BatchNorm2d):  # norm layer (`None` to drop BatchNorm, for experiments)
+                 norm=nn.BatchNorm2d,  # norm layer (`None` to drop BatchNorm, for experiments)
+                 n_in:int=1,           # input channels
+                 n_out:int=10):        # number of classes
         super().__init__()
         self.layers = nn.Sequential(
-            conv(1, 8, ks=5, act=gr, norm=norm),   # 14x14
+            conv(n_in, 8, ks=5, act=gr, norm=norm), # 14x14 (from 28x28)
             conv(8, 16, act=gr, norm=norm),        # 7x7
             conv(16, 32, act=gr, norm=norm),       # 4x4
             conv(32, 64, act=gr, norm=norm),       # 2x2
-            conv(64, 10, act=None, norm=None, bias=True),  # 1x1
+            conv(64, n_out, act=None, norm=None, bias=True),  # 1x1
+            nn.AdaptiveAvgPool2d(1),               # any size to 1x1 (on 28x28 it averages one value: a no-op)
             nn.Flatten())
 
     def forward(self, x): return self.layers(x)
@@ -72,9 +75,11 @@ def init_leaky_weights(m:nn.Module, # applied with `model.apply`
         if m.bias is not None: nn.init.zeros_(m.bias)
 
 def get_kaiming_initalized_model(leak:float=0.1, # leak of the `GeneralReLU`s (which also subtract 0.4)
-                                 norm=nn.BatchNorm2d):
+                                 norm=nn.BatchNorm2d,
+                                 n_in:int=1,     # input channels
+                                 n_out:int=10):  # number of classes
     "The seed's CNN with `GeneralReLU(leak, sub=0.4)` and Kaiming init (spelled as in the seed)"
-    model = CNNWithGeneralReLUAndBatchNorm(gr=partial(GeneralReLU, leak=leak, sub=0.4), norm=norm)
+    model = CNNWithGeneralReLUAndBatchNorm(gr=partial(GeneralReLU, leak=leak, sub=0.4), norm=norm, n_in=n_in, n_out=n_out)
     model.apply(partial(init_leaky_weights, leak=leak))
     return model
 

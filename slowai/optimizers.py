@@ -17,28 +17,65 @@ def _check_range(name:str, v, lo:float=0., hi:float|None=None, lo_open:bool=Fals
     ok = (lo < v if lo_open else lo <= v) and (hi is None or v < hi)  # False for NaN
     if not ok: raise ValueError(f"Invalid {name}: {v}")
 
-_ALIASES = {'wd': 'weight_decay', 'mom': 'momentum'}  # the seed's short names, accepted in group dicts
+def _one_of(default, **spellings):
+    "The value given under one of `spellings` (the course's name or torch's), or `default` if none is given"
+    given = [(k, v) for k, v in spellings.items() if v is not None]
+    if any(v != given[0][1] for _, v in given[1:]):
+        raise ValueError(' and '.join(f"{k}={v}" for k, v in given) + " disagree: give one of them")
+    return given[0][1] if given else default
+
+_ALIASES = {'wd': 'weight_decay', 'mom': 'momentum'}  # the course's short names, accepted in group dicts
+
+def _torch_keys(group:dict)->dict:
+    "`group` with the course's short names turned into torch's keys"
+    res = {k: v for k, v in group.items() if k not in _ALIASES}
+    for short, key in _ALIASES.items():
+        if short in group: res[key] = _one_of(None, **{short: group[short], key: group.get(key)})
+    return res
 
 # %% ../nbs/04_optimizers.ipynb #0ced2e1c
 class SGD(torch.optim.Optimizer):
     "Stochastic gradient descent with decoupled weight decay; the base class: `step` = `reg_step` then `opt_step`"
-    def __init__(self, params,            # parameters, or dicts defining parameter groups
-                 lr:float,                # learning rate (group key 'lr')
-                 wd:float=0.,             # decoupled weight decay, `p *= 1 - lr*wd` (group key 'weight_decay')
-                 foreach:bool|None=None,  # for `slowai.fast_optimizers`: `False` keeps `step` on the per-parameter path
-                 **defaults):             # more hyperparameters, for subclasses
-        super().__init__(params, dict(lr=lr, weight_decay=wd, foreach=foreach, **defaults))
+    def __init__(self, params,                 # parameters, or dicts defining parameter groups
+                 lr:float=1e-3,                # learning rate (group key 'lr'), a number or a one-element tensor; torch's default
+                 wd:float|None=None,           # decoupled weight decay, `p *= 1 - lr*wd` (group key 'weight_decay'); 0 if not given
+                 foreach:bool|None=None,       # for `slowai.fast_optimizers`: `False` keeps `step` on the per-parameter path
+                 weight_decay:float|None=None, # torch's name for `wd`
+                 **defaults):                  # more hyperparameters, for subclasses
+        super().__init__(params, dict(lr=lr, weight_decay=_one_of(0., wd=wd, weight_decay=weight_decay), foreach=foreach, **defaults))
 
     def add_param_group(self, param_group:dict):
-        "Add a group (missing hyperparameters come from `defaults`) and check its hyperparameters"
-        param_group = {_ALIASES.get(k, k): v for k, v in param_group.items()}
-        super().add_param_group(param_group)
-        self.check_group(self.param_groups[-1])
+        "Check a group's hyperparameters (missing ones from `defaults`), then add it"
+        group = _torch_keys(param_group)
+        self.check_group({**self.defaults, **group})  # before torch's `add_param_group` keeps the group
+        super().add_param_group(group)
 
     def check_group(self, group:dict):
         "Raise `ValueError` for a bad hyperparameter in `group`"
+        if isinstance(group['lr'], Tensor) and group['lr'].numel() != 1:
+            raise ValueError(f"Invalid learning rate: a Tensor lr needs one element, not {group['lr'].numel()}")
         _check_range('learning rate', group['lr'])
         _check_range('weight_decay value', group['weight_decay'])
+
+    def __setstate__(self, state:dict):
+        "Unpickle, or load a `state_dict`: a key missing from a saved group (saved before it existed) comes from `defaults`"
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for k, v in self.defaults.items():
+                if k != 'differentiable': group.setdefault(k, v)  # a flag torch's `__setstate__` adds to `defaults`
+
+    def params_with_grad(self)->list:
+        "`(group, params, grads)` for each group, for its parameters that have a gradient, checked before `step` changes anything"
+        res = []
+        for i, group in enumerate(self.param_groups):
+            ps, gs = [], []
+            for p in group['params']:
+                g = p.grad
+                if g is None: continue
+                if g.is_sparse: raise _sparse_error(self, i, group, p)
+                ps.append(p); gs.append(g)
+            res.append((group, ps, gs))
+        return res
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -46,61 +83,72 @@ class SGD(torch.optim.Optimizer):
         loss = None
         if closure is not None:
             with torch.enable_grad(): loss = closure()
-        for group in self.param_groups:
-            for p in group['params']:
-                if p.grad is None: continue
+        for group, ps, gs in self.params_with_grad():
+            for p, g in zip(ps, gs):
+                state = self.state[p]
+                if p.is_complex(): p, g = torch.view_as_real(p), torch.view_as_real(g)  # two real numbers, as torch does
                 self.reg_step(p, group)
-                self.opt_step(p, group)
+                self.opt_step(p, g, state, group)
         return loss
 
     def reg_step(self, p:Tensor, group:dict):
         "Decoupled weight decay: `p *= 1 - lr*wd`"
         if group['weight_decay'] != 0: p *= 1 - group['lr']*group['weight_decay']
 
-    def opt_step(self, p:Tensor, group:dict):
-        "The update, one parameter at a time: `p -= lr * grad`"
-        p -= group['lr'] * p.grad
+    def opt_step(self, p:Tensor, g:Tensor, state:dict, group:dict):
+        "The update of one parameter `p` from its gradient `g` and its `state` (unused here): `p -= lr * g`"
+        p -= group['lr'] * g
+
+def _sparse_error(opt, i:int, group:dict, p:Tensor)->ValueError:
+    "The error for the sparse gradient of `p`, in group `i` of `opt`, naming the parameter and what to do instead"
+    j = next(j for j, q in enumerate(group['params']) if q is p)
+    name = repr(group['param_names'][j]) if 'param_names' in group else f"{j} of group {i}"
+    return ValueError(f"{type(opt).__name__} does not support sparse gradients (parameter {name}, shape {tuple(p.shape)}): "
+                      "use dense ones (e.g. `nn.Embedding(sparse=False)`), or an optimizer that takes them, such as `torch.optim.SparseAdam`")
 
 # %% ../nbs/04_optimizers.ipynb #c6c15492
 class MomentumSGD(SGD):
     "SGD on the dampened moving average of the gradients, `avg = mom*avg + (1-mom)*grad` (group key 'momentum')"
-    def __init__(self, params,            # parameters, or dicts defining parameter groups
-                 lr:float,                # learning rate
-                 wd:float=0.,             # decoupled weight decay, `p *= 1 - lr*wd`
-                 mom:float=0.9,           # momentum, the weight of the old average, in [0, 1)
-                 foreach:bool|None=None): # for `slowai.fast_optimizers`, as in `SGD`
-        super().__init__(params, lr=lr, wd=wd, foreach=foreach, momentum=mom)
+    def __init__(self, params,                 # parameters, or dicts defining parameter groups
+                 lr:float=1e-2,                # learning rate; 1e-2 takes the steps of torch's `SGD(momentum=0.9)` at its default lr, 1e-3
+                 wd:float|None=None,           # decoupled weight decay, `p *= 1 - lr*wd`; 0 if not given
+                 mom:float|None=None,          # momentum, the weight of the old average, in [0, 1); 0.9 if not given (torch's SGD: 0)
+                 foreach:bool|None=None,       # for `slowai.fast_optimizers`, as in `SGD`
+                 weight_decay:float|None=None, # torch's name for `wd`
+                 momentum:float|None=None):    # torch's name for `mom` (dampened here, see above)
+        super().__init__(params, lr, wd, foreach, weight_decay, momentum=_one_of(0.9, mom=mom, momentum=momentum))
 
     def check_group(self, group:dict):
         super().check_group(group)
         _check_range('momentum value', group['momentum'], hi=1.)
 
-    def opt_step(self, p:Tensor, group:dict):
-        "`avg = mom*avg + (1-mom)*grad`, then `p -= lr*avg`"
-        state, mom = self.state[p], group['momentum']
+    def opt_step(self, p:Tensor, g:Tensor, state:dict, group:dict):
+        "`avg = mom*avg + (1-mom)*g`, then `p -= lr*avg`"
+        mom = group['momentum']
         if not state: state['avg'] = torch.zeros_like(p)
-        state['avg'] = mom*state['avg'] + (1-mom)*p.grad
+        state['avg'] = mom*state['avg'] + (1-mom)*g
         p -= group['lr'] * state['avg']
 
 # %% ../nbs/04_optimizers.ipynb #5574f4ae
 class RMSProp(SGD):
     "SGD with each gradient divided by the root of its moving mean square, `sqr_avg` (group key 'sqr_mom')"
-    def __init__(self, params,            # parameters, or dicts defining parameter groups
-                 lr:float,                # learning rate
-                 wd:float=0.,             # decoupled weight decay, `p *= 1 - lr*wd`
-                 sqr_mom:float=0.99,      # weight of the old mean square, in [0, 1)
-                 eps:float=1e-5,          # added to the root mean square, > 0
-                 foreach:bool|None=None): # for `slowai.fast_optimizers`, as in `SGD`
-        super().__init__(params, lr=lr, wd=wd, foreach=foreach, sqr_mom=sqr_mom, eps=eps)
+    def __init__(self, params,                 # parameters, or dicts defining parameter groups
+                 lr:float=1e-2,                # learning rate; torch's `RMSprop` default
+                 wd:float|None=None,           # decoupled weight decay, `p *= 1 - lr*wd`; 0 if not given
+                 sqr_mom:float=0.99,           # weight of the old mean square, in [0, 1) (torch's `alpha`, also 0.99)
+                 eps:float=1e-5,               # added to the root mean square, > 0 (torch's: 1e-8)
+                 foreach:bool|None=None,       # for `slowai.fast_optimizers`, as in `SGD`
+                 weight_decay:float|None=None):# torch's name for `wd`
+        super().__init__(params, lr, wd, foreach, weight_decay, sqr_mom=sqr_mom, eps=eps)
 
     def check_group(self, group:dict):
         super().check_group(group)
         _check_range('sqr_mom value', group['sqr_mom'], hi=1.)
         _check_range('epsilon value', group['eps'], lo_open=True)
 
-    def opt_step(self, p:Tensor, group:dict):
-        "`sqr_avg = sqr_mom*sqr_avg + (1-sqr_mom)*grad**2` (from `grad**2`), then `p -= lr*grad/(sqrt(sqr_avg)+eps)`"
-        state, sqr_mom, g = self.state[p], group['sqr_mom'], p.grad
+    def opt_step(self, p:Tensor, g:Tensor, state:dict, group:dict):
+        "`sqr_avg = sqr_mom*sqr_avg + (1-sqr_mom)*g**2` (from `g**2`), then `p -= lr*g/(sqrt(sqr_avg)+eps)`"
+        sqr_mom = group['sqr_mom']
         if not state: state['sqr_avg'] = g**2
         state['sqr_avg'] = sqr_mom*state['sqr_avg'] + (1-sqr_mom)*g**2
         p -= group['lr'] * g / (state['sqr_avg'].sqrt() + group['eps'])
@@ -108,17 +156,19 @@ class RMSProp(SGD):
 # %% ../nbs/04_optimizers.ipynb #aeb5b353
 class Adam(SGD):
     "Momentum over RMSProp with bias-corrected averages and decoupled weight decay (group key 'betas')"
-    def __init__(self, params,            # parameters, or dicts defining parameter groups
-                 lr:float,                # learning rate
-                 wd:float=0.,             # decoupled weight decay, `p *= 1 - lr*wd`
-                 beta1:float=0.9,         # weight of the old average of the gradients, in [0, 1)
-                 beta2:float=0.99,        # weight of the old average of their squares, in [0, 1)
-                 eps:float=1e-5,          # added to the mean square inside the square root, > 0
-                 foreach:bool|None=None,  # for `slowai.fast_optimizers`, as in `SGD`
-                 betas:tuple|None=None,   # `(beta1, beta2)`, torch's spelling; overrides `beta1` and `beta2`
-                 compiled:bool=False):    # for `slowai.fast_optimizers`: one `torch.compile`d kernel per big tensor
-        if betas is None: betas = (beta1, beta2)
-        super().__init__(params, lr=lr, wd=wd, foreach=foreach, betas=tuple(betas), eps=eps, compiled=compiled)
+    def __init__(self, params,                 # parameters, or dicts defining parameter groups
+                 lr:float=1e-3,                # learning rate; torch's default
+                 wd:float|None=None,           # decoupled weight decay, `p *= 1 - lr*wd`, as torch's `AdamW`; 0 if not given
+                 beta1:float|None=None,        # weight of the old average of the gradients, in [0, 1); 0.9 if not given, as torch's
+                 beta2:float|None=None,        # weight of the old average of their squares, in [0, 1); 0.99 if not given (torch's: 0.999)
+                 eps:float=1e-5,               # added to the mean square inside the square root, > 0 (torch's: 1e-8, outside)
+                 foreach:bool|None=None,       # for `slowai.fast_optimizers`, as in `SGD`
+                 betas:tuple|None=None,        # `(beta1, beta2)`, torch's spelling
+                 compiled:bool=False,          # for `slowai.fast_optimizers`: one `torch.compile`d kernel per big tensor
+                 weight_decay:float|None=None):# torch's name for `wd`
+        b = (None, None) if betas is None else tuple(betas)
+        if len(b) == 2: b = (_one_of(0.9, beta1=beta1, **{'betas[0]': b[0]}), _one_of(0.99, beta2=beta2, **{'betas[1]': b[1]}))
+        super().__init__(params, lr, wd, foreach, weight_decay, betas=b, eps=eps, compiled=compiled)
 
     def check_group(self, group:dict):
         super().check_group(group)
@@ -126,9 +176,9 @@ class Adam(SGD):
         for i, b in enumerate(group['betas']): _check_range(f'beta parameter at index {i}', b, hi=1.)
         _check_range('epsilon value', group['eps'], lo_open=True)
 
-    def opt_step(self, p:Tensor, group:dict):
+    def opt_step(self, p:Tensor, g:Tensor, state:dict, group:dict):
         "Update both averages, unbias them by the step count, then `p -= lr * avg_hat / sqrt(sqr_avg_hat + eps)`"
-        state, (beta1, beta2), g = self.state[p], group['betas'], p.grad
+        beta1, beta2 = group['betas']
         if not state: state.update(step=0, avg=torch.zeros_like(p), sqr_avg=torch.zeros_like(p))
         state['step'] += 1
         state['avg'] = beta1*state['avg'] + (1-beta1)*g

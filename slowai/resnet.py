@@ -13,13 +13,14 @@ from torchvision.transforms import v2
 from .core import set_seed
 from .data import fashion_mnist
 from .models import GeneralReLU, conv, init_leaky_weights
-from .learner import Callback, DeviceCB, EpochTimerCB, Learner
+from .learner import Callback, DeviceCB, GatherPredsCB, Learner, TrainCB
+from .callbacks import EpochTimerCB
 from .optimizers import Adam
 from .schedulers import train_1cycle
 
 # %% auto #0
-__all__ = ['RESNET_RECIPE', 'ResBlock', 'ResNet', 'n_params', 'batch_tfms', 'BatchAugmentCB', 'tta', 'accuracy', 'train_resnet',
-           'results_row']
+__all__ = ['RESNET_RECIPE', 'ResBlock', 'ResNet', 'n_params', 'batch_tfms', 'BatchAugmentCB', 'FlipTTACB', 'tta', 'accuracy',
+           'train_resnet', 'results_row']
 
 # %% ../nbs/09_resnet.ipynb #ff870455
 def _check_stride(stride):
@@ -80,6 +81,7 @@ def batch_tfms(pad:int=1,        # random crop of the image padded by `pad` pixe
 class BatchAugmentCB(Callback):
     "Apply `tfm` to the inputs of training batches (only), on their device, one random draw per `chunk` images"
     order = DeviceCB.order + 1  # after the batch is on the device
+    essential = True  # the data the model trains on: the LR finder's sweep sees it too
     def __init__(self, tfm=None,   # a `v2` transform; default `batch_tfms()`
                  chunk:int=8):     # images sharing one draw of the random parameters (1: per image)
         if not isinstance(chunk, int) or chunk < 1: raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
@@ -92,21 +94,24 @@ class BatchAugmentCB(Callback):
         learn.batch = (x, *rest)
 
 # %% ../nbs/09_resnet.ipynb #30433b1d
-@torch.no_grad()
+class FlipTTACB(Callback):
+    "For `Learner.get_preds`: class probabilities, averaged over each image and its mirror when `flip`"
+    order = GatherPredsCB.order - 1  # before the predictions are gathered
+    def __init__(self, flip:bool=True): self.flip = flip
+    def after_predict(self, learn):
+        if learn.training: return
+        p = learn.preds.float().softmax(-1)
+        if self.flip: p = (p + learn.model(*[x.flip(-1) for x in learn.xb]).float().softmax(-1))/2
+        learn.preds = p
+
 def tta(model:nn.Module, dl,  # the model, and a loader of `(x, y)` batches
         flip:bool=True,        # average with the predictions for the horizontally flipped images
         device=None            # default: the model's
        )->tuple:
-    "`(probs, targets)` of `model` (in eval mode) on `dl`, with flip test-time augmentation when `flip`"
+    "`(probs, targets)` of `model` (in eval mode) on `dl`: `Learner.get_preds` with `FlipTTACB`"
     device = next(model.parameters()).device if device is None else device
-    model.eval()
-    probs, ys = [], []
-    for xb, yb, *_ in dl:
-        xb = xb.to(device)
-        p = model(xb).softmax(-1)
-        if flip: p = (p + model(xb.flip(-1)).softmax(-1))/2
-        probs.append(p.float().cpu()); ys.append(yb.cpu())
-    return torch.cat(probs), torch.cat(ys)
+    learn = Learner(model, [None, dl], cbs=[TrainCB(), DeviceCB(device)])
+    return learn.get_preds(cbs=[FlipTTACB(flip)])
 
 def accuracy(probs:torch.Tensor, targets:torch.Tensor)->float:
     "Share of rows of `probs` (or logits) whose argmax is the target"

@@ -17,13 +17,14 @@ from torch.optim import lr_scheduler
 from .core import rng_states, set_rng_states
 from .data import dl_items, fashion_mnist, get_dl
 from .learner import (Callback, CancelEpochException, CancelFitException, DeviceCB, Learner, MetricsCB,
-                            MulticlassAccuracy, ProgressCB, TerminateOnNaNCB, TrainCB)
+                            MulticlassAccuracy, TrainCB)
+from .callbacks import ProgressCB, TerminateOnNaNCB
 from .models import ActivationStatsCB
 from .optimizers import Adam
 
 # %% auto #0
 __all__ = ['SEED_RECIPE', 'BEST_RECIPE', 'BaseSchedulerCB', 'BatchSchedulerCB', 'EpochSchedulerCB', 'group_mom', 'get_lr',
-           'get_mom', 'RecorderCB', 'plot_scheduler', 'LRFinderCB', 'fmnist_learner', 'train', 'train_1cycle']
+           'get_mom', 'RecorderCB', 'plot_scheduler', 'LRFinderCB', 'seed_learner', 'train', 'train_1cycle']
 
 # %% ../nbs/06_schedulers.ipynb #dfe72a60
 class BaseSchedulerCB(Callback):
@@ -147,7 +148,7 @@ def lr_find(self:Learner,
     rng, dl_sds = rng_states(), [(dl, deepcopy(dl.state_dict())) for _, dl in dl_items(self.dls) if hasattr(dl, 'state_dict')]
     finder = LRFinderCB(start_lr, end_lr, num_it, div)
     cbs_before = self.cbs
-    self.cbs = cbs_before.filter(lambda cb: not isinstance(cb, (MetricsCB, ProgressCB, BaseSchedulerCB, RecorderCB)))
+    self.cbs = cbs_before.filter(lambda cb: cb.essential)  # the sweep only: no metrics, schedules, progress or saving
     try:
         n_epochs = math.ceil(num_it/max(len(get_dl(self.dls, 0)), 1))
         self.fit(n_epochs, valid=False, cbs=[finder] + list(fc.L(cbs)))
@@ -177,24 +178,31 @@ def fit_one_cycle(self:Learner,
     self.fit(n_epochs, cbs=[sched, *fc.L(cbs)])
     return self
 
-def fmnist_learner(model:nn.Module,     # the model to train
-                   lr:float,            # learning rate
-                   opt_func=Adam,       # optimizer factory `f(params, lr)`; ours or `torch.optim`'s
-                   cbs=(),              # extra callbacks
-                   loss_func=F.cross_entropy,
-                   bs:int=512,          # batch size
-                   dls=None,            # default: `fashion_mnist(bs, seed=seed)`
-                   seed:int|None=42)->Learner: # seed for the data order
-    "A `Learner` on Fashion-MNIST with the seed's callbacks: metrics, progress, the device and the divergence guard"
+def _is_cross_entropy(f):
+    f = getattr(f, 'func', f)  # a `partial`
+    return f is F.cross_entropy or isinstance(f, nn.CrossEntropyLoss)
+
+def seed_learner(model:nn.Module,     # the model to train
+                 lr:float,            # learning rate
+                 opt_func=Adam,       # optimizer factory `f(params, lr)`; ours or `torch.optim`'s
+                 cbs=(),              # extra callbacks
+                 loss_func=F.cross_entropy,
+                 metrics=None,        # torcheval metrics; default: `MulticlassAccuracy` for a cross-entropy loss, else none
+                 bs:int=512,          # batch size
+                 dls=None,            # any loaders `Learner` takes; default: `fashion_mnist(bs, seed=seed)`
+                 seed:int|None=42,    # seed for the data order
+                 **kwargs)->Learner:  # more `Learner` arguments (`n_inp`, `splitter`)
+    "A `Learner` with the seed's callbacks (metrics, progress, the device and the divergence guard), on Fashion-MNIST by default"
     if dls is None: dls = fashion_mnist(bs=bs, seed=seed)
-    cbs = [TrainCB(), DeviceCB(), MetricsCB(MulticlassAccuracy()), ProgressCB(plot=True), TerminateOnNaNCB()] + list(cbs)
-    return Learner(model, dls, loss_func, lr=lr, cbs=cbs, opt_func=opt_func)
+    if metrics is None: metrics = [MulticlassAccuracy()] if _is_cross_entropy(loss_func) else []
+    cbs = [TrainCB(), DeviceCB(), MetricsCB(*fc.L(metrics)), ProgressCB(plot=True), TerminateOnNaNCB()] + list(cbs)
+    return Learner(model, dls, loss_func, lr=lr, cbs=cbs, opt_func=opt_func, **kwargs)
 
 def train(model:nn.Module, lr:float,
           n_epochs:int=3,        # epochs
-          **kwargs)->Learner:    # as `fmnist_learner`
-    "Train `model` on Fashion-MNIST with `fmnist_learner`; returns the `Learner`"
-    learn = fmnist_learner(model, lr, **kwargs)
+          **kwargs)->Learner:    # as `seed_learner`
+    "Train `model` (on Fashion-MNIST, or any `dls`) with `seed_learner`; returns the `Learner`"
+    learn = seed_learner(model, lr, **kwargs)
     learn.fit(n_epochs)
     return learn
 
@@ -203,12 +211,12 @@ def train_1cycle(model:nn.Module, lr:float=1e-2, n_epochs:int=3, extra_cbs=(),
                  wd:float=0.,           # weight decay, passed to the optimizer as `wd` (ours) when not 0
                  pct_start:float=0.3,   # share of the steps spent warming up
                  label_smoothing:float=0., # for the cross-entropy loss
-                 **kwargs)->tuple:      # the rest goes to `fmnist_learner` (`bs`, `dls`, `seed`, ...)
+                 **kwargs)->tuple:      # the rest goes to `seed_learner` (`bs`, `dls`, `metrics`, `seed`, ...)
     "Train with `Learner.fit_one_cycle` to `lr`; returns `(recorder, stats)` with lr and momentum recorded"
     if wd: opt_func = partial(opt_func, wd=wd)
     if label_smoothing: kwargs['loss_func'] = partial(F.cross_entropy, label_smoothing=label_smoothing)
     recorder, stats = RecorderCB(lr=get_lr, mom=get_mom), ActivationStatsCB()
-    fmnist_learner(model, lr, opt_func, cbs=[recorder, stats, *extra_cbs], **kwargs).fit_one_cycle(n_epochs, lr, pct_start)
+    seed_learner(model, lr, opt_func, cbs=[recorder, stats, *extra_cbs], **kwargs).fit_one_cycle(n_epochs, lr, pct_start)
     return recorder, stats
 
 # %% ../nbs/06_schedulers.ipynb #c6a4c849
