@@ -63,9 +63,9 @@ def _models():
 
 def _sched_cb(name, lr, total):
     from torch.optim import lr_scheduler
-    from slowai.schedulers import BatchSchedulerCB
+    from slowai.schedulers import BatchSchedulerCB, one_cycle_lr
     if name == 'cosine': return BatchSchedulerCB(lr_scheduler.CosineAnnealingLR, T_max=total)
-    if name == 'onecycle': return BatchSchedulerCB(lr_scheduler.OneCycleLR, max_lr=lr, total_steps=total)
+    if name == 'onecycle': return BatchSchedulerCB(one_cycle_lr, max_lr=lr, total_steps=total)  # sgd, rmsprop: no momentum to cycle
 
 # %% ../nbs/10_cli.ipynb #a7d77224
 class UsageError(ValueError): "A bad command-line value"

@@ -10,6 +10,7 @@ from functools import partial
 
 import fastcore.all as fc
 from fastcore.basics import patch
+import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.optim import lr_scheduler
@@ -24,7 +25,8 @@ from .optimizers import Adam
 
 # %% auto #0
 __all__ = ['SEED_RECIPE', 'BEST_RECIPE', 'BaseSchedulerCB', 'BatchSchedulerCB', 'EpochSchedulerCB', 'group_mom', 'get_lr',
-           'get_mom', 'RecorderCB', 'plot_scheduler', 'LRFinderCB', 'seed_learner', 'train', 'train_1cycle']
+           'get_mom', 'RecorderCB', 'plot_scheduler', 'LRFinderCB', 'one_cycle_lr', 'seed_learner', 'train',
+           'train_1cycle']
 
 # %% ../nbs/06_schedulers.ipynb #dfe72a60
 class BaseSchedulerCB(Callback):
@@ -164,6 +166,11 @@ def lr_find(self:Learner,
     return finder.suggestion()
 
 # %% ../nbs/06_schedulers.ipynb #082d036b
+def one_cycle_lr(opt:torch.optim.Optimizer, **kwargs)->lr_scheduler.OneCycleLR:
+    "`OneCycleLR` that cycles the momentum only where the optimizer has one (torch's raises for SGD or RMSProp without)"
+    kwargs.setdefault('cycle_momentum', group_mom(opt.param_groups[0]) is not None)
+    return lr_scheduler.OneCycleLR(opt, **kwargs)
+
 @patch
 def fit_one_cycle(self:Learner,
                   n_epochs:int,           # epochs
@@ -173,7 +180,7 @@ def fit_one_cycle(self:Learner,
                   **kwargs)->Learner:     # more `OneCycleLR` arguments (`div_factor`, `cycle_momentum`, ...)
     "Fit `n_epochs` with a per-batch `OneCycleLR` to `lr_max`; returns the learner"
     total = n_epochs*len(get_dl(self.dls, 0))
-    sched = BatchSchedulerCB(lr_scheduler.OneCycleLR, max_lr=self.lr if lr_max is None else lr_max, total_steps=total,
+    sched = BatchSchedulerCB(one_cycle_lr, max_lr=self.lr if lr_max is None else lr_max, total_steps=total,
                              pct_start=pct_start, **kwargs)
     self.fit(n_epochs, cbs=[sched, *fc.L(cbs)])
     return self
