@@ -154,7 +154,7 @@ def _data(a):
 def run(**kwargs):
     "Train as `slowai-train` does (on Accelerate for mixed precision, accumulation or several processes); returns the `Learner`"
     a = check_args(**kwargs)
-    import torch, torch.nn.functional as F
+    import torch.nn.functional as F
     from slowai.core import set_seed, is_main_process
     from slowai.learner import Learner, TrainCB, DeviceCB, MetricsCB, MulticlassAccuracy
     from slowai.callbacks import ProgressCB, TerminateOnNaNCB
@@ -178,7 +178,7 @@ def run(**kwargs):
     if a.resume: ck = load_checkpoint(a.resume, learn, map_location='cpu')
     learn.fit(a.epochs, cbs=SkipToEpochCB(ck['epoch'] + 1) if a.resume else None)
     if not is_main_process(): return learn   # only the main process writes files
-    torch.save(learn.model.state_dict(), out/'model.pt')
+    learn.save(out/'model.pt')
     write_metrics_csv(learn.metrics.history, out/'metrics.csv')
     plot_history(learn.metrics.history, out/'history.png')
     import matplotlib.pyplot as plt
