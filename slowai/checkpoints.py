@@ -4,21 +4,21 @@
 
 # %% ../nbs/07_checkpoints.ipynb #3812f38e
 from __future__ import annotations
-import os, pickle, tempfile, zipfile
+import io, pickle, zipfile
 from pathlib import Path
 
 from fastcore.basics import patch
 import torch
 from torch import nn
 
-from .core import rng_states, set_rng_states
+from .core import atomic_write, rng_states, set_rng_states
 from .data import dl_items
 from .learner import Callback, CancelFitException, Learner, MetricsCB
-from .schedulers import BaseSchedulerCB
+from .schedulers import BaseSchedulerCB, RecorderCB
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'atomic_save', 'CheckpointError', 'read_checkpoint', 'check_state_dict', 'save_checkpoint',
-           'load_checkpoint', 'CheckpointCB', 'StopAfterCB', 'SkipToEpochCB']
+__all__ = ['CKPT_FORMAT', 'CKPT_PARTS', 'atomic_save', 'CheckpointError', 'check_checkpoint', 'read_checkpoint',
+           'check_state_dict', 'save_checkpoint', 'load_checkpoint', 'CheckpointCB', 'StopAfterCB', 'SkipToEpochCB']
 
 # %% ../nbs/07_checkpoints.ipynb #c84738ef
 @patch(nm='state_dict')  # `nm`: one module patches two classes' `state_dict` (`exporti`: nbdev would document the names)
@@ -52,47 +52,90 @@ def before_fit(self:BaseSchedulerCB, learn):
     for pg, h in zip(learn.opt.param_groups, hypers): pg.update(h)
     self.sched.load_state_dict(sd)
 
+# %% ../nbs/07_checkpoints.ipynb #47b5e078
+_fresh_recorder = RecorderCB.before_fit
+
+@patch(nm='state_dict')
+def recorder_state_dict(self:RecorderCB):
+    "What the recorder has recorded (or what waits to be restored, before the first `fit`)"
+    if (sd := getattr(self, 'resume_recs', None)) is not None: return sd
+    return {k: list(v) for k, v in getattr(self, 'recs', {}).items()}
+
+@patch(nm='load_state_dict')
+def recorder_load_state_dict(self:RecorderCB, sd):
+    "Resume: the next `fit` starts from these records"
+    self.resume_recs = sd
+
+@patch(nm='before_fit')
+def recorder_before_fit(self:RecorderCB, learn):
+    "Start recording; after `load_state_dict`, carry on from the restored records"
+    _fresh_recorder(self, learn)
+    sd, self.resume_recs = getattr(self, 'resume_recs', None), None
+    for k, v in (sd or {}).items():
+        if k in self.recs: self.recs[k] = list(v)
+
 # %% ../nbs/07_checkpoints.ipynb #46cf14b5
-def atomic_save(obj, path:str|Path):
-    "`torch.save(obj)` to `path` through a temporary file, `fsync` and an atomic rename"
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try: os.fsync(dfd)
-        finally: os.close(dfd)
-    except OSError: pass  # some file systems cannot fsync a directory
+def atomic_save(obj, path:str|Path)->Path:
+    "`torch.save(obj)` to `path` atomically: serialised in memory, then written with `atomic_write`"
+    buf = io.BytesIO(); torch.save(obj, buf)
+    return atomic_write(path, buf.getvalue())
 
 # %% ../nbs/07_checkpoints.ipynb #0239e819
 class CheckpointError(ValueError):
-    "A checkpoint that cannot be used: unsafe, truncated, or for another model"
+    "A checkpoint that cannot be used: unsafe, truncated, damaged, or for another model"
 
 CKPT_FORMAT = 'slowai-checkpoint-1'
+CKPT_PARTS = {'epoch': int, 'model': dict, 'opt': (dict, type(None)), 'cbs': dict, 'dls': dict, 'rng': dict, 'extra': dict}
+
+def _first_line(e:BaseException)->str: return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+def _check_crcs(path:Path):
+    "Raise `CheckpointError` unless `path` is a zip file whose members all match their CRC-32"
+    try:
+        with zipfile.ZipFile(path) as z: bad = z.testzip()
+    except Exception as e:
+        raise CheckpointError(f"{path}: not a complete checkpoint (truncated or corrupt: {_first_line(e)})") from None
+    if bad is not None:
+        raise CheckpointError(f"{path}: damaged: its part {bad} fails its CRC-32 check (changed on disk); "
+                              "resume from another copy, or start afresh") from None
+
+def _named_tensors(o, name=''):
+    "`(name, tensor)` for every tensor in nested dicts, lists and tuples"
+    if isinstance(o, torch.Tensor): yield name, o
+    elif isinstance(o, dict):
+        for k, v in o.items(): yield from _named_tensors(v, f'{name}.{k}' if name else str(k))
+    elif isinstance(o, (list, tuple)):
+        for i, v in enumerate(o): yield from _named_tensors(v, f'{name}[{i}]')
+
+def check_checkpoint(ck:dict, src='checkpoint')->dict:
+    "Raise `CheckpointError` unless `ck` has all of `CKPT_PARTS`, a valid epoch, and finite model and optimizer tensors"
+    def bad(what): raise CheckpointError(f"{src}: damaged checkpoint: {what}; resume from another copy, or start afresh")
+    if missing := [k for k in CKPT_PARTS if k not in ck]: bad(f"it has no {', '.join(missing)}")
+    if wrong := [f"{k} is a {type(ck[k]).__name__}" for k, t in CKPT_PARTS.items() if not isinstance(ck[k], t) or ck[k] is True or ck[k] is False]:
+        bad(', '.join(wrong))
+    if ck['epoch'] < 0: bad(f"epoch {ck['epoch']} is negative")
+    if odd := [k for k, v in ck['model'].items() if not isinstance(v, torch.Tensor)]: bad(f"model {odd[0]} is not a tensor")
+    for part in ('model', 'opt'):
+        for k, t in _named_tensors(ck[part]):
+            if t.is_floating_point() and not torch.isfinite(t).all(): bad(f"{part} {k} holds NaN or infinite values")
+    return ck
 
 def read_checkpoint(path:str|Path, map_location='cpu')->dict:
-    "Load a checkpoint file with `weights_only=True`, with clear errors for missing, unsafe or damaged files"
+    "Load a checkpoint file with `weights_only=True` and check it; clear errors for missing, unsafe, damaged or incomplete files"
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"No checkpoint at {path}")
+    _check_crcs(path)
     try: ck = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         first = str(e).strip().splitlines()
         raise CheckpointError(f"{path}: refused to load: it contains a pickled Python object that could run code "
                               f"(torch.load(weights_only=True) said: {first[-1] if first else e}). "
                               "slowai checkpoints hold only tensors and plain values; only load files you trust.") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as e:
-        raise CheckpointError(f"{path}: not a complete checkpoint (truncated or corrupt: {str(e).splitlines()[0]})") from None
+    except Exception as e:
+        raise CheckpointError(f"{path}: not a complete checkpoint (truncated or corrupt: {_first_line(e)})") from None
     if not isinstance(ck, dict) or ck.get('format') != CKPT_FORMAT:
         raise CheckpointError(f"{path}: not a slowai checkpoint (no '{CKPT_FORMAT}' marker)")
-    return ck
+    return check_checkpoint(ck, str(path))
 
 def check_state_dict(model:nn.Module, sd:dict, src='checkpoint'):
     "Raise `CheckpointError` listing missing, unexpected and mis-shaped keys if `sd` does not fit `model`"
@@ -124,29 +167,46 @@ def save_checkpoint(path:str|Path, # where to write (atomically)
                     **extra):       # any other plain values (e.g. the command line's arguments)
     "Save model, optimizer, callback (scheduler, metrics) states, RNGs and data order, to resume after `epoch`"
     ck = {'format': CKPT_FORMAT, 'epoch': epoch, 'model': learn.model.state_dict(),
-          'opt': learn.opt.state_dict() if learn.opt is not None else None,
+          'opt': learn.opt.state_dict() if learn.opt is not None else None, 
+          'opt_type': type(learn.opt).__name__ if learn.opt is not None else None,
           'cbs': {k: cb.state_dict() for k, cb in _cb_items(learn)},
           'dls': {str(k): dl.state_dict() for k, dl in dl_items(learn.dls) if hasattr(dl, 'state_dict')},
           'rng': rng_states(), 'extra': extra}
     atomic_save(ck, path)
 
+def _check_opt(opt, ck, src):
+    "Raise `CheckpointError` unless the checkpoint's optimizer state was saved by an optimizer like `opt`"
+    sd, saved = ck['opt'], ck.get('opt_type')
+    def bad(what): raise CheckpointError(f"{src}: {what}; resume with the optimizer and model it was saved with")
+    if saved is not None and saved != type(opt).__name__: bad(f"its optimizer state is {saved}'s, not {type(opt).__name__}'s")
+    groups = sd.get('param_groups')
+    if not isinstance(groups, list) or not isinstance(sd.get('state'), dict): bad("its optimizer state has no param_groups or state")
+    if [len(g.get('params', ())) for g in groups] != [len(g['params']) for g in opt.param_groups]:
+        bad(f"its optimizer holds {[len(g.get('params', ())) for g in groups]} parameters per group, this one {[len(g['params']) for g in opt.param_groups]}")
+    for g, ours in zip(groups, opt.param_groups):
+        if missing := sorted(set(ours) - set(g)): bad(f"its optimizer settings lack {', '.join(missing)} (saved by another optimizer)")
+
 def load_checkpoint(path:str|Path,  # a file written by `save_checkpoint`
                     learn:Learner|None=None, # restore into this learner; `None` just reads and returns the dict
                     map_location='cpu')->dict:
-    "Read a checkpoint and (with `learn`) restore everything; resume with `learn.fit(n, cbs=SkipToEpochCB(ck['epoch']+1))`"
+    "Read and check a checkpoint and (with `learn`) restore everything; resume with `learn.fit(n, cbs=SkipToEpochCB(ck['epoch']+1))`"
     ck = read_checkpoint(path, map_location)
     if learn is None: return ck
     check_state_dict(learn.model, ck['model'])
-    learn.model.load_state_dict(ck['model'])
     if ck['opt'] is not None:
         if learn.opt is None: learn.opt = learn.opt_func(learn.model.parameters(), learn.lr)
-        learn.opt.load_state_dict(ck['opt'])
-    cbs = dict(_cb_items(learn))
-    for k, sd in ck['cbs'].items():
-        if k in cbs and sd is not None: cbs[k].load_state_dict(sd)
-    for k, dl in dl_items(learn.dls):
-        if str(k) in ck['dls']: dl.load_state_dict(ck['dls'][str(k)])
-    set_rng_states(ck['rng'])
+        _check_opt(learn.opt, ck, path)
+    try:   # everything is checked that can be before anything changes; a failure below is a damaged part
+        learn.model.load_state_dict(ck['model'])
+        if ck['opt'] is not None: learn.opt.load_state_dict(ck['opt'])
+        cbs = dict(_cb_items(learn))
+        for k, sd in ck['cbs'].items():
+            if k in cbs and sd is not None: cbs[k].load_state_dict(sd)
+        for k, dl in dl_items(learn.dls):
+            if str(k) in ck['dls']: dl.load_state_dict(ck['dls'][str(k)])
+        set_rng_states(ck['rng'])
+    except Exception as e:
+        raise CheckpointError(f"{path}: damaged checkpoint ({type(e).__name__}: {_first_line(e)}); resume from another copy, or start afresh") from None
     return ck
 
 # %% ../nbs/07_checkpoints.ipynb #3a3a3a50

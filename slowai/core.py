@@ -4,15 +4,16 @@
 
 # %% ../nbs/00_core.ipynb #de028abe
 from __future__ import annotations
-import math, os, random
+import math, os, random, tempfile
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import torch
 
 # %% auto #0
 __all__ = ['def_device', 'set_seed', 'rng_states', 'set_rng_states', 'default_device', 'to_device', 'to_cpu', 'split_batch',
-           'by_keys', 'world_size', 'is_main_process', 'show_images']
+           'by_keys', 'world_size', 'is_main_process', 'atomic_write', 'show_images']
 
 # %% ../nbs/00_core.ipynb #34bf0742
 def set_seed(seed:int,             # the seed for python's, numpy's and torch's generators
@@ -95,6 +96,43 @@ def world_size()->int:
 def is_main_process()->bool:
     "True in the process that should print and write files: rank 0 under `torchrun`/`accelerate launch`, or a lone process"
     return int(os.environ.get('RANK', '0')) == 0
+
+# %% ../nbs/00_core.ipynb #044843d7
+def _umask()->int: m = os.umask(0); os.umask(m); return m
+
+def _running(pid:int)->bool:
+    "Whether process `pid` exists (on other systems than POSIX we cannot ask safely, so we assume it does)"
+    if os.name != 'posix': return True
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass   # another user's process
+    return True
+
+def atomic_write(path:str|Path, # the file to (re)place
+                 data:bytes     # its whole contents
+                )->Path:
+    "Write `data` to `path` through a temporary file, `fsync` and an atomic rename; the next write removes a killed writer's temporary file"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for old in path.parent.glob(f'.{path.name}.*.tmp'):   # `.<name>.<pid>.<random>.tmp`
+        pid = old.name[len(path.name)+2:].split('.')[0]
+        if pid.isdigit() and not _running(int(pid)): old.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.{os.getpid()}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data); f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())   # the mode `open` would give it, not mkstemp's 0600
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.filename is None: raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
+    try:
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try: os.fsync(dfd)
+        finally: os.close(dfd)
+    except OSError: pass  # some file systems cannot fsync a directory
+    return path
 
 # %% ../nbs/00_core.ipynb #9baa7132
 def show_images(ims,                 # images: a tensor `[n,(c,)h,w]` or a list of `[(c,)h,w]` tensors
