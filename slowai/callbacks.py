@@ -72,13 +72,26 @@ class ProgressCB(Callback):
 class DivergenceError(RuntimeError):
     "Training produced a non-finite loss"
 
+def _same(a, b): return a.shape == b.shape and a.dtype == b.dtype and a.device == b.device
+
 class TerminateOnNaNCB(Callback):
-    "Stop the fit with `DivergenceError` on a non-finite training loss, before it reaches the weights"
+    "Stop the fit with `DivergenceError` on a non-finite training loss, before it reaches the weights or the BatchNorm statistics"
     order = -10
+    def before_fit(self, learn): self.bufs = {}
+    def before_batch(self, learn):
+        if not learn.training: return
+        bs = dict(learn.model.named_buffers())
+        if bs.keys() != self.bufs.keys() or not all(_same(b, self.bufs[k]) for k, b in bs.items()):
+            self.bufs = {k: torch.empty_like(b) for k, b in bs.items()}
+        for k, b in bs.items(): self.bufs[k].copy_(b)
+
     def after_loss(self, learn):
         if learn.training and not torch.isfinite(learn.loss).all():
+            for k, b in learn.model.named_buffers(): b.copy_(self.bufs[k])
             raise DivergenceError(f"non-finite loss ({learn.loss.item()}) at epoch {learn.epoch}, batch {learn.iter}; "
-                                  "the model keeps the weights from before this batch. Try a lower learning rate.")
+                                  "the model keeps its weights and BatchNorm statistics from before this batch. "
+                                  "Try a lower learning rate.")
+    def cleanup_fit(self, learn): self.bufs = {}
 
 # %% ../nbs/02a_callbacks.ipynb #149ee111
 class MomentumCB(TrainCB):

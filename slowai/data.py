@@ -39,22 +39,27 @@ def read_idx(fn:str|Path,        # an IDX file, gzipped (`.gz`) or not
             )->np.ndarray:
     "Read an unsigned-byte IDX file into a `uint8` array, checking magic, dimensions, length and hash."
     fn, nd = Path(fn), len(shape)
-    try: raw = gzip.decompress(fn.read_bytes()) if fn.suffix == '.gz' else fn.read_bytes()
+    gz, hdr, n = fn.suffix == '.gz', 4 + 4*nd, math.prod(shape)
+    try:  # one byte more than the file holds tells a longer one, without inflating a gzip bomb
+        with (gzip.open if gz else open)(fn, 'rb') as f: raw = f.read(hdr + n + 1)
     except FileNotFoundError: raise
     except (OSError, EOFError, zlib.error) as e:
         raise ValueError(f"{fn}: not a valid gzip file ({e}); expected a gzipped IDX file. Delete it and fetch the original again.") from None
     if len(raw) < 4 or raw[:3] != b'\x00\x00\x08' or raw[3] != nd:
         raise ValueError(f"{fn}: bad IDX magic {raw[:4].hex() or 'empty file'}; expected 000008{nd:02x} "
                          f"(unsigned bytes, {nd} dims). Is this the right file?")
-    if len(raw) < 4 + 4*nd: raise ValueError(f"{fn}: file ends inside the IDX header (only {len(raw)} bytes).")
+    if len(raw) < hdr: raise ValueError(f"{fn}: file ends inside the IDX header (only {len(raw)} bytes).")
     dims = tuple(int.from_bytes(raw[4+4*i:8+4*i], 'big') for i in range(nd))
     if dims != tuple(shape): raise ValueError(f"{fn}: IDX dims {dims}; expected {tuple(shape)}.")
-    if len(raw) != 4 + 4*nd + (n := math.prod(shape)):
-        raise ValueError(f"{fn}: {len(raw) - 4 - 4*nd} data bytes; expected {n} for shape {tuple(shape)} (truncated or padded file).")
+    if len(raw) > hdr + n:
+        raise ValueError(f"{fn}: {'decompresses to' if gz else 'has'} more than the {hdr + n} bytes an IDX file of shape "
+                         f"{tuple(shape)} holds; it is not the original file. Delete it and fetch the original again.")
+    if len(raw) < hdr + n:
+        raise ValueError(f"{fn}: {len(raw) - hdr} data bytes; expected {n} for shape {tuple(shape)} (truncated file).")
     if sha256 is not None and (h := _sha256(raw)) != sha256:
         raise ValueError(f"{fn}: SHA-256 of the uncompressed data is {h}; expected {sha256}. "
                          "The file is corrupt or not the original Fashion-MNIST.")
-    return np.frombuffer(raw, np.uint8, offset=4 + 4*nd).reshape(shape)
+    return np.frombuffer(raw, np.uint8, offset=hdr).reshape(shape)
 
 # %% ../nbs/01_data.ipynb #4551ff40
 _HOWTO = ("Get Fashion-MNIST one of three ways: pass path= (or set SLOWAI_DATA) to a directory holding the four "

@@ -4,6 +4,7 @@
 
 # %% ../nbs/04_optimizers.ipynb #aa03700f
 from __future__ import annotations
+from importlib import import_module
 
 import torch
 from torch import Tensor
@@ -186,3 +187,6 @@ class Adam(SGD):
         avg_hat = state['avg'] / (1 - beta1**state['step'])
         sqr_avg_hat = state['sqr_avg'] / (1 - beta2**state['step'])
         p -= group['lr'] * avg_hat / (sqr_avg_hat + group['eps']).sqrt()
+
+# %% ../nbs/04_optimizers.ipynb #e56347eb
+import_module('slowai.fast_optimizers')  # the multi-tensor and compiled paths (05_fast_optimizers), patched onto these classes
