@@ -4,7 +4,8 @@
 
 # %% ../nbs/10_cli.ipynb #d2526d89
 from __future__ import annotations
-import argparse, csv, math, shlex, sys, time
+import argparse, csv, errno, io, math, os, shlex, sys, time
+from contextlib import contextmanager, nullcontext
 from collections import namedtuple
 from functools import partial
 from pathlib import Path
@@ -12,8 +13,9 @@ from pathlib import Path
 from fastcore.imports import in_ipython
 
 # %% auto #0
-__all__ = ['OPTS', 'SCHEDS', 'MODELS', 'PRECISIONS', 'Flag', 'FLAGS', 'DEFAULTS', 'RUN_KEYS', 'flag', 'UsageError', 'DataError',
-           'check_args', 'write_metrics_csv', 'plot_history', 'run', 'parser', 'command', 'cli']
+__all__ = ['OPTS', 'SCHEDS', 'MODELS', 'PRECISIONS', 'Flag', 'FLAGS', 'DEFAULTS', 'RUN_KEYS', 'DEVICE_TYPES', 'flag',
+           'UsageError', 'DataError', 'check_args', 'metrics_csv', 'png', 'plot_history', 'hold_out', 'write_outputs',
+           'run', 'parser', 'command', 'cli']
 
 # %% ../nbs/10_cli.ipynb #704c1c63
 OPTS, SCHEDS, MODELS = ('sgd', 'momentum', 'rmsprop', 'adam', 'adamw'), ('none', 'cosine', 'onecycle'), ('cnn', 'resnet')
@@ -71,6 +73,8 @@ def _sched_cb(name, lr, total):
 class UsageError(ValueError): "A bad command-line value"
 class DataError(ValueError): "Data that `slowai-train` cannot train on"
 
+DEVICE_TYPES = ('cpu', 'cuda', 'mps')
+
 def _accelerated(a):
     from slowai.core import world_size
     return a.mixed_precision != 'no' or a.grad_accum != 1 or world_size() > 1
@@ -88,18 +92,21 @@ def check_args(**kwargs)->argparse.Namespace:
     if a.model not in MODELS: raise UsageError(f"unknown model {a.model!r}; choose from {', '.join(MODELS)}")
     if a.opt not in OPTS: raise UsageError(f"unknown optimizer {a.opt!r}; choose from {', '.join(OPTS)}")
     if a.sched not in SCHEDS: raise UsageError(f"unknown schedule {a.sched!r}; choose from {', '.join(SCHEDS)}")
-    if not a.lr > 0: raise UsageError(f"--lr must be > 0, got {a.lr}")
+    if not (math.isfinite(a.lr) and a.lr > 0): raise UsageError(f"--lr must be a finite number > 0, got {a.lr}")
     if a.epochs < 1: raise UsageError(f"--epochs must be >= 1, got {a.epochs}")
     if a.bs < 1: raise UsageError(f"--bs must be >= 1, got {a.bs}")
     if _fashion_mnist(a.data) and a.bs > FMNIST_SIZES['train']:   # other data: checked once it is read
         raise UsageError(f"--bs {a.bs} is larger than the {FMNIST_SIZES['train']} training images")
-    if a.wd < 0: raise UsageError(f"--wd must be >= 0, got {a.wd}")
+    if not (math.isfinite(a.wd) and a.wd >= 0): raise UsageError(f"--wd must be a finite number >= 0, got {a.wd}")
+    if not 0 <= a.seed < 2**32: raise UsageError(f"--seed must be between 0 and {2**32 - 1}, got {a.seed}")
+    _check_out(a.out)
     if a.stop_after is not None and not 1 <= a.stop_after <= a.epochs:
         raise UsageError(f"--stop-after must be between 1 and --epochs ({a.epochs}), got {a.stop_after}")
     if a.device is not None:
         import torch
         try: dev = torch.device(a.device)
         except RuntimeError: raise UsageError(f"--device {a.device!r} is not a device name (cpu, cuda, cuda:1, mps)") from None
+        if dev.type not in DEVICE_TYPES: raise UsageError(f"--device {a.device}: slowai-train trains on {', '.join(DEVICE_TYPES)}")
         if dev.type == 'cuda' and not torch.cuda.is_available(): raise UsageError(f"--device {a.device}: CUDA is not available here")
         if dev.type == 'mps' and not torch.backends.mps.is_available(): raise UsageError(f"--device {a.device}: MPS is not available here")
     if _accelerated(a):
@@ -110,25 +117,44 @@ def check_args(**kwargs)->argparse.Namespace:
     if a.resume is not None: _check_resume(a)
     return a
 
+def _check_out(out:str):
+    "Refuse an `--out` that cannot be the run's directory: empty, a file, below a file, or where we may not write"
+    if not out.strip(): raise UsageError("--out is empty; name a directory for the outputs, e.g. --out runs/latest")
+    p = Path(out)
+    if p.exists() and not p.is_dir(): raise UsageError(f"--out {out} is a file; name a directory for the outputs")
+    near = next(q for q in (p, *p.parents) if q.exists())   # the closest folder that exists: the rest is made in it
+    if not near.is_dir(): raise UsageError(f"--out {out}: {near} is a file, so there can be no directory below it")
+    if not os.access(near, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: {near} is read-only or not ours to write in; choose another --out")
+
 def _check_resume(a):
     "A resumed run must be the same run: its schedule, data order and optimizer all depend on `RUN_KEYS`"
     if not Path(a.resume).is_file(): raise UsageError(f"--resume {a.resume}: no such checkpoint file")
     from slowai.checkpoints import read_checkpoint
-    ck = read_checkpoint(a.resume)
-    saved = ck.get('extra', {}).get('args', {})
+    ck = read_checkpoint(a.resume)   # refuses a damaged or unsafe file (`CheckpointError`)
+    saved = ck['extra'].get('args', {})
+    if not isinstance(saved, dict): saved = {}
     diff = [f"{flag(k)} {saved[k]} (not {getattr(a, k)})" for k in RUN_KEYS if k in saved and saved[k] != getattr(a, k)]
     if diff: raise UsageError(f"--resume {a.resume} belongs to a run with {', '.join(diff)}; pass the same flags to continue it")
-    if (done := ck['epoch'] + 1) >= a.epochs: raise UsageError(f"--resume {a.resume} already finished epoch {done}; ask for --epochs > {done}")
+    if ck['epoch'] + 1 > a.epochs:
+        raise UsageError(f"--resume {a.resume} holds {ck['epoch'] + 1} epochs, more than --epochs {a.epochs}")
 
 # %% ../nbs/10_cli.ipynb #0c6f3a8d
-def write_metrics_csv(history:list, path):
-    "One row per epoch and split"
-    with open(path, 'w', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=['epoch', 'train', 'loss', 'MulticlassAccuracy'], extrasaction='ignore')
-        w.writeheader()
-        for row in history: w.writerow({k: (f'{v:.6f}' if isinstance(v, float) else v) for k, v in row.items()})
+def metrics_csv(history:list)->str:
+    "The metrics history as CSV: one row per epoch and split"
+    f = io.StringIO()
+    w = csv.DictWriter(f, fieldnames=['epoch', 'train', 'loss', 'MulticlassAccuracy'], extrasaction='ignore', lineterminator='\n')
+    w.writeheader()
+    for row in history: w.writerow({k: (f'{v:.6f}' if isinstance(v, float) else v) for k, v in row.items()})
+    return f.getvalue()
 
-def plot_history(history:list, path=None):
+def png(fig)->bytes:
+    "A matplotlib figure as PNG bytes (the figure is closed)"
+    import matplotlib.pyplot as plt
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=90); plt.close(fig)
+    return buf.getvalue()
+
+def plot_history(history:list):
     "Train/valid loss and accuracy per epoch"
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 2, figsize=(9, 3))
@@ -138,7 +164,6 @@ def plot_history(history:list, path=None):
             ax.plot([r['epoch'] + 1 for r in rows], [r[k] for r in rows], style, label=split)
     for ax, t in zip(axs, ['loss', 'accuracy']): ax.set_title(t); ax.set_xlabel('epoch'); ax.legend(); ax.grid(alpha=0.3)
     fig.tight_layout()
-    if path: fig.savefig(path, dpi=90); plt.close(fig)
     return fig
 
 # %% ../nbs/10_cli.ipynb #e2777b74
@@ -149,22 +174,55 @@ def _data(a):
         raise FileNotFoundError(f"--data {a.data} does not exist; give a directory of Fashion-MNIST IDX files, "
                                 "a dataset saved with save_to_disk, or an image folder")
     try: return fashion_mnist(bs=a.bs, path=a.data, seed=a.seed) if _fashion_mnist(a.data) else image_dls(a.data, bs=a.bs, seed=a.seed)
+    except (FileNotFoundError, ConnectionError, MemoryError): raise
     except ValueError as e: raise DataError(str(e)) from None   # the message names the file or folder
+    except Exception as e:   # an image PIL cannot read, a dataset that does not load, ...
+        raise DataError(f"could not read --data {a.data}: {type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}") from None
+
+try: import fcntl
+except ImportError: fcntl = None   # Windows: no lock
+
+@contextmanager
+def hold_out(out:Path):
+    "Make `out` and hold its lock while the run lasts: a second run on it is refused; a killed run's lock is released by the OS"
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out/'.lock', 'a+') as f:   # writing here first: a directory we cannot write in fails before any data is read
+        if fcntl is not None:
+            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0); pid = f.read().strip() or '?'
+                raise UsageError(f"--out {out} is in use by another slowai-train run (pid {pid}); "
+                                 "wait for it to end, or choose another --out") from None
+        f.seek(0); f.truncate(); f.write(f'{os.getpid()}\n'); f.flush()
+        yield out
+
+def write_outputs(learn, recorder, out:Path):
+    "The run's final files, each written atomically: model.pt, metrics.csv, history.png, schedule.png"
+    from slowai.core import atomic_write
+    learn.save(out/'model.pt')
+    atomic_write(out/'metrics.csv', metrics_csv(learn.metrics.history).encode())
+    atomic_write(out/'history.png', png(plot_history(learn.metrics.history)))
+    atomic_write(out/'schedule.png', png(recorder.plot()))
 
 def run(**kwargs):
     "Train as `slowai-train` does (on Accelerate for mixed precision, accumulation or several processes); returns the `Learner`"
     a = check_args(**kwargs)
+    from slowai.core import is_main_process
+    with hold_out(Path(a.out)) if is_main_process() else nullcontext(): return _train(a, Path(a.out))
+
+def _train(a, out:Path):
+    "Build the data, model and callbacks of run `a`, resume if asked, train, and write the outputs to `out`"
     import torch.nn.functional as F
     from slowai.core import set_seed, is_main_process
     from slowai.learner import Learner, TrainCB, DeviceCB, MetricsCB, MulticlassAccuracy
     from slowai.callbacks import ProgressCB, TerminateOnNaNCB
     from slowai.schedulers import RecorderCB, get_lr, get_mom
     from slowai.checkpoints import CheckpointCB, StopAfterCB, SkipToEpochCB, load_checkpoint
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     set_seed(a.seed)
     dls = _data(a)
-    recorder = RecorderCB(lr=get_lr, mom=get_mom)
-    cbs = [TrainCB(), DeviceCB(a.device), MetricsCB(MulticlassAccuracy()), TerminateOnNaNCB(), recorder,
+    recorder, metrics = RecorderCB(lr=get_lr, mom=get_mom), MetricsCB(MulticlassAccuracy())
+    if a.quiet: metrics._log = lambda row: None
+    cbs = [TrainCB(), DeviceCB(a.device), metrics, TerminateOnNaNCB(), recorder,
            CheckpointCB(out/'checkpoint.pt', args={k: getattr(a, k) for k in RUN_KEYS})]
     if a.stop_after: cbs.append(StopAfterCB(a.stop_after))
     if not a.quiet: cbs.append(ProgressCB())
@@ -176,19 +234,17 @@ def run(**kwargs):
         from slowai.distributed import accelerate_learner
         accelerate_learner(learn, a.mixed_precision, a.grad_accum)
     if a.resume: ck = load_checkpoint(a.resume, learn, map_location='cpu')
-    learn.fit(a.epochs, cbs=SkipToEpochCB(ck['epoch'] + 1) if a.resume else None)
-    if not is_main_process(): return learn   # only the main process writes files
-    learn.save(out/'model.pt')
-    write_metrics_csv(learn.metrics.history, out/'metrics.csv')
-    plot_history(learn.metrics.history, out/'history.png')
-    import matplotlib.pyplot as plt
-    fig = recorder.plot(); fig.savefig(out/'schedule.png', dpi=90); plt.close(fig)
+    learn.fit(a.epochs, cbs=SkipToEpochCB(ck['epoch'] + 1) if a.resume else None)   # a finished run: no epochs left
+    if is_main_process(): write_outputs(learn, recorder, out)   # only the main process writes files
     return learn
 
 # %% ../nbs/10_cli.ipynb #db6f2a95
+class _Parser(argparse.ArgumentParser):
+    def error(self, message): _fail(2, f"{message}; see slowai-train --help")   # one line, not the usage too
+
 def parser()->argparse.ArgumentParser:
     "The `slowai-train` argument parser: a `--dashed-name` per row of `FLAGS`, with its default in the help"
-    p = argparse.ArgumentParser(prog='slowai-train', allow_abbrev=False,
+    p = _Parser(prog='slowai-train', allow_abbrev=False,
                                 description="Train the seed's CNN (or a ResNet) on Fashion-MNIST or your own images; "
                                             "the defaults are the seed's 1cycle recipe")
     for f in FLAGS:
@@ -207,31 +263,58 @@ def _fail(code, msg):
     print(f"slowai-train: error: {msg}", file=sys.stderr)
     sys.exit(code)
 
+def _first_line(e): return (str(e).strip().splitlines() or [''])[0]
+
+def _ours(a, t0)->Path|None:
+    "The checkpoint this run can continue from: the one it wrote in `--out`, else the one it resumed from"
+    ck = Path(a.out)/'checkpoint.pt'
+    if ck.is_file() and ck.stat().st_mtime >= t0: return ck
+    return Path(a.resume) if a.resume else None
+
+def _saved(a, t0)->str:
+    "What is saved, and the command that carries on from it"
+    if a is None or (ck := _ours(a, t0)) is None: return "no epoch had finished, so there is nothing to resume"
+    from slowai.checkpoints import read_checkpoint
+    try: done = read_checkpoint(ck)['epoch'] + 1
+    except Exception as e: return f"{ck} cannot be read back ({_first_line(e)})"
+    if done >= a.epochs: return f"the finished run is saved in {ck}; write its outputs with: {command(a, '--resume', str(ck))}"
+    return f"epoch {done} of {a.epochs} is saved in {ck}; resume with: {command(a, '--resume', str(ck))}"
+
+def _explain(e:Exception, a, t0)->tuple:
+    "The exit code and the one line for an error that ended the run"
+    name = type(e).__name__
+    if isinstance(e, UsageError): return 2, str(e)
+    if name == 'DivergenceError': return 3, f"training diverged: {e} ({_saved(a, t0)})"
+    if isinstance(e, (DataError, FileNotFoundError, ConnectionError)) or name == 'CheckpointError': return 1, str(e)
+    if isinstance(e, MemoryError) or name == 'OutOfMemoryError':
+        return 1, f"out of memory ({_first_line(e) or name}); try a smaller --bs. {_saved(a, t0)}"
+    if isinstance(e, OSError):
+        where = e.filename or (a.out if a else '?')
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            return 1, f"no space left to write {where} ({e.strerror}); free some space, then continue: {_saved(a, t0)}"
+        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS): return 1, f"{where}: {e.strerror}; choose another --out"
+        return 1, f"{where}: {e.strerror or _first_line(e)}"
+    return 1, f"unexpected {name}: {_first_line(e)}; set SLOWAI_TRACEBACK=1 to see where it happened"
+
 def cli(argv:list|None=None): # the arguments (default: `sys.argv[1:]`)
     "The `slowai-train` console script: train, write the outputs, and exit with a code a script can test"
-    a = parser().parse_args(argv)
-    import matplotlib; matplotlib.use('Agg', force=True)  # files only: no display, whatever MPLBACKEND says
-    from slowai.core import is_main_process
-    from slowai.callbacks import DivergenceError
-    from slowai.checkpoints import CheckpointError, read_checkpoint
-    ckpt, t0 = Path(a.out)/'checkpoint.pt', time.time()
-    def ours(): return ckpt.is_file() and ckpt.stat().st_mtime >= t0   # written by this run, not an old one
-    try: learn = run(**vars(a))
-    except KeyboardInterrupt:
-        if not ours(): _fail(130, "interrupted before the first epoch finished; nothing to resume")
-        e = read_checkpoint(ckpt)['epoch']
-        _fail(130, f"interrupted; epoch {e+1} of {a.epochs} is saved in {ckpt}. Resume with: {command(a, '--resume', str(ckpt))}")
-    except DivergenceError as e:
-        kept = f"the last good checkpoint is {ckpt}" if ours() else "no epoch had finished, so there is no checkpoint"
-        _fail(3, f"training diverged: {e} ({kept})")
-    except (FileNotFoundError, ConnectionError, CheckpointError, DataError) as e: _fail(1, e)
-    except UsageError as e: _fail(2, e)
-    if not is_main_process(): return
-    acc, last = learn.metrics.history[-1]['MulticlassAccuracy'], learn.metrics.history[-1]['epoch'] + 1
-    if last < a.epochs:
-        print(f"stopped after epoch {last} of {a.epochs}: eval accuracy {acc:.4f}. Continue with: {command(a, '--resume', str(ckpt))}")
-        return
-    print(f"done: eval accuracy {acc:.4f}; wrote metrics.csv, history.png, schedule.png, model.pt, checkpoint.pt to {a.out}")
+    a, t0 = None, time.time()
+    try:
+        a = parser().parse_args(argv)
+        import matplotlib; matplotlib.use('Agg', force=True)  # files only: no display, whatever MPLBACKEND says
+        from slowai.core import is_main_process
+        learn = run(**vars(a))
+        if not is_main_process(): return
+        h = learn.metrics.history[-1]
+        acc, last = h['MulticlassAccuracy'], h['epoch'] + 1
+        if last < a.epochs:
+            print(f"stopped after epoch {last} of {a.epochs}: eval accuracy {acc:.4f}. Continue with: "
+                  f"{command(a, '--resume', str(Path(a.out)/'checkpoint.pt'))}")
+        else: print(f"done: eval accuracy {acc:.4f}; wrote metrics.csv, history.png, schedule.png, model.pt, checkpoint.pt to {a.out}")
+    except KeyboardInterrupt: _fail(130, f"interrupted; {_saved(a, t0)}")
+    except Exception as e:
+        if os.environ.get('SLOWAI_TRACEBACK'): raise
+        _fail(*_explain(e, a, t0))
 
 # %% ../nbs/10_cli.ipynb #9a4d3c07
 if __name__ == '__main__' and not in_ipython(): cli()  # `python -m slowai.cli`, `accelerate launch -m slowai.cli`
