@@ -127,10 +127,10 @@ def read_checkpoint(path:str|Path, map_location='cpu')->dict:
     _check_crcs(path)
     try: ck = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        first = str(e).strip().splitlines()
-        raise CheckpointError(f"{path}: refused to load: it contains a pickled Python object that could run code "
-                              f"(torch.load(weights_only=True) said: {first[-1] if first else e}). "
-                              "slowai checkpoints hold only tensors and plain values; only load files you trust.") from None
+        what = [l.strip() for l in str(e).splitlines() if 'global' in l.lower()][:1]   # torch names the object it refused
+        raise CheckpointError(f"{path}: refused to load: it contains a pickled Python object that could run code"
+                              f"{' (' + what[0] + ')' if what else ''}; slowai checkpoints hold only tensors and plain values. "
+                              "Only load files you trust.") from None
     except Exception as e:
         raise CheckpointError(f"{path}: not a complete checkpoint (truncated or corrupt: {_first_line(e)})") from None
     if not isinstance(ck, dict) or ck.get('format') != CKPT_FORMAT:

@@ -137,7 +137,8 @@ def _check_resume(a):
     diff = [f"{flag(k)} {saved[k]} (not {getattr(a, k)})" for k in RUN_KEYS if k in saved and saved[k] != getattr(a, k)]
     if diff: raise UsageError(f"--resume {a.resume} belongs to a run with {', '.join(diff)}; pass the same flags to continue it")
     if ck['epoch'] + 1 > a.epochs:
-        raise UsageError(f"--resume {a.resume} holds {ck['epoch'] + 1} epochs, more than --epochs {a.epochs}")
+        from slowai.checkpoints import CheckpointError
+        raise CheckpointError(f"{a.resume}: damaged checkpoint: it holds {ck['epoch'] + 1} epochs, more than --epochs {a.epochs}")
 
 # %% ../nbs/10_cli.ipynb #0c6f3a8d
 def metrics_csv(history:list)->str:
@@ -185,16 +186,24 @@ except ImportError: fcntl = None   # Windows: no lock
 @contextmanager
 def hold_out(out:Path):
     "Make `out` and hold its lock while the run lasts: a second run on it is refused; a killed run's lock is released by the OS"
+    made = [q for q in (out, *out.parents) if not q.exists()]   # the folders it makes, deepest first
     out.mkdir(parents=True, exist_ok=True)
-    with open(out/'.lock', 'a+') as f:   # writing here first: a directory we cannot write in fails before any data is read
-        if fcntl is not None:
-            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                f.seek(0); pid = f.read().strip() or '?'
-                raise UsageError(f"--out {out} is in use by another slowai-train run (pid {pid}); "
-                                 "wait for it to end, or choose another --out") from None
-        f.seek(0); f.truncate(); f.write(f'{os.getpid()}\n'); f.flush()
-        yield out
+    try:
+        with open(out/'.lock', 'a+') as f:   # writing here first: a directory we cannot write in fails before any data is read
+            if fcntl is not None:
+                try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    f.seek(0); pid = f.read().strip() or '?'
+                    raise UsageError(f"--out {out} is in use by another slowai-train run (pid {pid}); "
+                                     "wait for it to end, or choose another --out") from None
+            f.seek(0); f.truncate(); f.write(f'{os.getpid()}\n'); f.flush()
+            yield out
+    finally:   # a run that failed before writing anything leaves no directory behind
+        if made and [p.name for p in out.iterdir()] == ['.lock']:
+            try:
+                (out/'.lock').unlink()
+                for q in made: q.rmdir()
+            except OSError: pass
 
 def write_outputs(learn, recorder, out:Path):
     "The run's final files, each written atomically: model.pt, metrics.csv, history.png, schedule.png"
@@ -291,7 +300,9 @@ def _explain(e:Exception, a, t0)->tuple:
     if isinstance(e, OSError):
         where = e.filename or (a.out if a else '?')
         if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            return 1, f"no space left to write {where} ({e.strerror}); free some space, then continue: {_saved(a, t0)}"
+            saved = _saved(a, t0)
+            return 1, f"no room to write {where} ({e.strerror}); " + \
+                      ("free some space and run it again" if saved.startswith('no epoch') else f"free some space; {saved}")
         if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS): return 1, f"{where}: {e.strerror}; choose another --out"
         return 1, f"{where}: {e.strerror or _first_line(e)}"
     return 1, f"unexpected {name}: {_first_line(e)}; set SLOWAI_TRACEBACK=1 to see where it happened"
