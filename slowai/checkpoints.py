@@ -168,17 +168,22 @@ def save_checkpoint(path:str|Path, # where to write (atomically)
     "Save model, optimizer, callback (scheduler, metrics) states, RNGs and data order, to resume after `epoch`"
     ck = {'format': CKPT_FORMAT, 'epoch': epoch, 'model': learn.model.state_dict(),
           'opt': learn.opt.state_dict() if learn.opt is not None else None, 
-          'opt_type': type(learn.opt).__name__ if learn.opt is not None else None,
+          'opt_type': _opt_name(learn.opt) if learn.opt is not None else None,
           'cbs': {k: cb.state_dict() for k, cb in _cb_items(learn)},
           'dls': {str(k): dl.state_dict() for k, dl in dl_items(learn.dls) if hasattr(dl, 'state_dict')},
           'rng': rng_states(), 'extra': extra}
     atomic_save(ck, path)
 
+def _opt_name(opt)->str:
+    "The optimizer's class name, under any wrapper (Accelerate's `AcceleratedOptimizer` holds it as `.optimizer`)"
+    while isinstance(getattr(opt, 'optimizer', None), torch.optim.Optimizer): opt = opt.optimizer
+    return type(opt).__name__
+
 def _check_opt(opt, ck, src):
     "Raise `CheckpointError` unless the checkpoint's optimizer state was saved by an optimizer like `opt`"
     sd, saved = ck['opt'], ck.get('opt_type')
     def bad(what): raise CheckpointError(f"{src}: {what}; resume with the optimizer and model it was saved with")
-    if saved is not None and saved != type(opt).__name__: bad(f"its optimizer state is {saved}'s, not {type(opt).__name__}'s")
+    if saved is not None and saved != _opt_name(opt): bad(f"its optimizer state is {saved}'s, not {_opt_name(opt)}'s")
     groups = sd.get('param_groups')
     if not isinstance(groups, list) or not isinstance(sd.get('state'), dict): bad("its optimizer state has no param_groups or state")
     if [len(g.get('params', ())) for g in groups] != [len(g['params']) for g in opt.param_groups]:
