@@ -1,7 +1,7 @@
 """Time and train the ResNet recipe of `nbs/09_resnet.ipynb` from the command line.
 
 `python bench/resnet.py --time` measures seconds per training batch for a few widths and thread counts;
-`python bench/resnet.py --epochs 5 --valid-pct 0.1` runs the recipe on the holdout (0: on the test set);
+`python bench/resnet.py --epochs 5 --valid-pct 0.1` runs the recipe on the holdout (0: on the test set; `--fast`: bf16 and channels_last);
 `--save nbs/resnet_runs/NAME.json` writes the run's record (the command with repo-relative paths, per-epoch history,
 flip-TTA accuracy, wall times, machine, commit),
 which `nbs/09_resnet.ipynb` shows for the runs too long for its own cells.
@@ -41,6 +41,7 @@ if __name__ == '__main__':
     p.add_argument('--flip', type=float, default=0.5)
     p.add_argument('--erase', type=float, default=0.1)
     p.add_argument('--no-aug', action='store_true', help='train without batch augmentation')
+    p.add_argument('--fast', action='store_true', help='bf16 autocast and channels_last (MixedPrecisionCB)')
     p.add_argument('--save', default=None, help='write the run record to this JSON file')
     a = p.parse_args()
     if a.time: time_widths([(8, 16, 32, 64, 128), (16, 32, 64, 128, 256)], [1, 2]); sys.exit()
@@ -49,7 +50,7 @@ if __name__ == '__main__':
     kw['tfm'] = False if a.no_aug else batch_tfms(a.pad, a.flip, a.erase)
     nfs = tuple(int(o) for o in a.nfs.split(','))
     commit, t0 = record.commit(), time.time()
-    learn = train_resnet(a.epochs, nfs=nfs, valid_pct=a.valid_pct, seed=a.seed, **kw)
+    learn = train_resnet(a.epochs, nfs=nfs, valid_pct=a.valid_pct, seed=a.seed, fast=a.fast, **kw)
     wall = time.time() - t0
     split = 'holdout' if a.valid_pct else 'test'
     row = results_row(learn, split)
@@ -62,5 +63,5 @@ if __name__ == '__main__':
                    params=n_params(learn.model), seed=a.seed, recipe=recipe,
                    augmentation=None if a.no_aug else dict(pad=a.pad, flip=a.flip, erase=a.erase),
                    history=learn.metrics.history, epoch_times=learn.timer.times, wall_s=round(wall, 1),
-                   result=row, machine=record.machine())
+                   fast=a.fast, result=row, machine=record.machine())
         record.write(a.save, rec)

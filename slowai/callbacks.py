@@ -138,8 +138,8 @@ def channels_last(b):
 
 class MixedPrecisionCB(TrainCB):
     "`TrainCB` with the forward pass and loss autocast to a half type (fp16's loss scaled), and conv nets in channels_last"
-    order = 1  # after `DeviceCB` has put the model on its device
-    def __init__(self, dtype:torch.dtype|None=None, # `torch.bfloat16` or `torch.float16`; default: `fast_dtype` of the model's device
+    order = 2  # after `DeviceCB` (0) and the batch transforms (1): the model is on its device, the batch final
+    def __init__(self, dtype:torch.dtype|None=None, # `torch.bfloat16`, `torch.float16` or `torch.float32` (no autocast); default: `fast_dtype` of the device
                  to_channels_last:bool=True,         # conv nets (4-d weights) and image batches in channels_last
                  n_inp:int|None=None):               # as `TrainCB`
         super().__init__(n_inp)
@@ -151,7 +151,8 @@ class MixedPrecisionCB(TrainCB):
             raise ValueError(f"MixedPrecisionCB does TrainCB's work; remove {', '.join(others)} from the callbacks")
         dev = next(learn.model.parameters()).device
         self.device_type, self.dtype = dev.type, self.want if self.want is not None else fast_dtype(dev)
-        if self.dtype is None and not self.warned:
+        if self.want == torch.float32: self.dtype = None   # asked for: channels_last alone
+        elif self.dtype is None and not self.warned:
             warnings.warn(f"{dev} has no native half type (bf16 would be emulated, slower than fp32): training in fp32", stacklevel=2)
             self.warned = True
         if self.dtype == torch.float16 and self.scaler is None: self.scaler = torch.amp.GradScaler(self.device_type)

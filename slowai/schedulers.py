@@ -19,7 +19,7 @@ from .core import rng_states, set_rng_states
 from .data import dl_items, fashion_mnist, get_dl
 from .learner import (Callback, CancelEpochException, CancelFitException, DeviceCB, Learner, MetricsCB,
                             MulticlassAccuracy, TrainCB)
-from .callbacks import ProgressCB, TerminateOnNaNCB
+from .callbacks import MixedPrecisionCB, ProgressCB, TerminateOnNaNCB
 from .models import ActivationStatsCB
 from .optimizers import Adam
 
@@ -198,11 +198,12 @@ def seed_learner(model:nn.Module,     # the model to train
                  bs:int=512,          # batch size
                  dls=None,            # any loaders `Learner` takes; default: `fashion_mnist(bs, seed=seed)`
                  seed:int|None=42,    # seed for the data order
+                 fast:bool=False,     # train with `MixedPrecisionCB` (bf16 autocast, channels_last) instead of `TrainCB`
                  **kwargs)->Learner:  # more `Learner` arguments (`n_inp`, `splitter`)
     "A `Learner` with the seed's callbacks (metrics, progress, the device and the divergence guard), on Fashion-MNIST by default"
     if dls is None: dls = fashion_mnist(bs=bs, seed=seed)
     if metrics is None: metrics = [MulticlassAccuracy()] if _is_cross_entropy(loss_func) else []
-    cbs = [TrainCB(), DeviceCB(), MetricsCB(*fc.L(metrics)), ProgressCB(plot=True), TerminateOnNaNCB()] + list(cbs)
+    cbs = [MixedPrecisionCB() if fast else TrainCB(), DeviceCB(), MetricsCB(*fc.L(metrics)), ProgressCB(plot=True), TerminateOnNaNCB()] + list(cbs)
     return Learner(model, dls, loss_func, lr=lr, cbs=cbs, opt_func=opt_func, **kwargs)
 
 def train(model:nn.Module, lr:float,
