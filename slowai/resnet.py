@@ -129,6 +129,7 @@ def train_resnet(n_epochs:int=5,
                  valid_pct:float=0.,    # evaluate on a holdout of this share of the training set instead of the test set
                  dls=None,              # default: `fashion_mnist(bs, seed=seed, valid_pct=valid_pct)`
                  seed:int=42,           # seeds the init, the augmentation and the data order
+                 fast:bool=False,       # bf16 autocast and channels_last (`MixedPrecisionCB`): about 2.5x faster on a CPU with native bf16
                  opt_func=Adam, extra_cbs=(), **kwargs)->Learner: # the rest goes to `train_1cycle`
     "Train a `ResNet(nfs)` with augmentation and 1cycle; returns the `Learner` (`learn.metrics.history`, `learn.timer`)"
     set_seed(seed)
@@ -136,7 +137,7 @@ def train_resnet(n_epochs:int=5,
     model = ResNet(nfs)
     cbs = [EpochTimerCB()] + ([] if tfm is False else [BatchAugmentCB(tfm, chunk)]) + list(extra_cbs)
     rec, _ = train_1cycle(model, lr, n_epochs, extra_cbs=cbs, opt_func=opt_func, wd=wd, pct_start=pct_start,
-                          label_smoothing=label_smoothing, bs=bs, dls=dls, seed=seed, **kwargs)
+                          label_smoothing=label_smoothing, bs=bs, dls=dls, seed=seed, fast=fast, **kwargs)
     return rec.learn
 
 # %% ../nbs/09_resnet.ipynb #74ce6cd6
