@@ -40,8 +40,8 @@ FLAGS = [
     Flag('mixed_precision', str, 'no', "autocast through Accelerate: bf16 (CPU or GPU), fp16 (CUDA) or no", PRECISIONS),
     Flag('grad_accum', int, 1, "step the optimizer every this many batches (gradient accumulation, through Accelerate)"),
     Flag('stop_after', int, None, "stop, checkpointed, after this many of the --epochs; continue later with --resume (default: run them all)"),
-    Flag('fast', bool, False, "bf16 autocast and channels_last (MixedPrecisionCB): about 2x faster for the ResNet on a CPU with "
-                              "AVX-512 BF16 or AMX, or a GPU; where there is no native bf16, fp32 with a warning"),
+    Flag('fast', bool, False, "bf16 autocast and channels_last (MixedPrecisionCB), much faster on a CPU with AVX-512 BF16 or AMX "
+                              "(bench/cpu_speed.py measures it) or a GPU; where there is no native bf16, fp32 with a warning"),
     Flag('quiet', bool, False, "print no row per epoch (default: print them)"),
 ]
 DEFAULTS = {f.name: f.default for f in FLAGS}

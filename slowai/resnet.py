@@ -129,7 +129,7 @@ def train_resnet(n_epochs:int=5,
                  valid_pct:float=0.,    # evaluate on a holdout of this share of the training set instead of the test set
                  dls=None,              # default: `fashion_mnist(bs, seed=seed, valid_pct=valid_pct)`
                  seed:int=42,           # seeds the init, the augmentation and the data order
-                 fast:bool=False,       # bf16 autocast and channels_last (`MixedPrecisionCB`): about 2.5x faster on a CPU with native bf16
+                 fast:bool=False,       # bf16 autocast and channels_last (`MixedPrecisionCB`), where the device has native bf16
                  opt_func=Adam, extra_cbs=(), **kwargs)->Learner: # the rest goes to `train_1cycle`
     "Train a `ResNet(nfs)` with augmentation and 1cycle; returns the `Learner` (`learn.metrics.history`, `learn.timer`)"
     set_seed(seed)
