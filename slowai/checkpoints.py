@@ -4,21 +4,21 @@
 
 # %% ../nbs/07_checkpoints.ipynb #3812f38e
 from __future__ import annotations
-import io, pickle, zipfile
+import pickle, zipfile
 from pathlib import Path
 
 from fastcore.basics import patch
 import torch
 from torch import nn
 
-from .core import atomic_write, rng_states, set_rng_states
+from .core import atomic_save, first_line, rng_states, set_rng_states
 from .data import dl_items
 from .learner import Callback, CancelFitException, Learner, MetricsCB
 from .schedulers import BaseSchedulerCB, RecorderCB
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'CKPT_PARTS', 'atomic_save', 'CheckpointError', 'check_checkpoint', 'read_checkpoint',
-           'check_state_dict', 'save_checkpoint', 'load_checkpoint', 'CheckpointCB', 'StopAfterCB', 'SkipToEpochCB']
+__all__ = ['CKPT_FORMAT', 'CKPT_PARTS', 'CheckpointError', 'check_checkpoint', 'read_checkpoint', 'check_state_dict',
+           'save_checkpoint', 'load_checkpoint', 'CheckpointCB', 'StopAfterCB', 'SkipToEpochCB']
 
 # %% ../nbs/07_checkpoints.ipynb #c84738ef
 @patch(nm='state_dict')  # `nm`: one module patches two classes' `state_dict` (`exporti`: nbdev would document the names)
@@ -74,12 +74,6 @@ def recorder_before_fit(self:RecorderCB, learn):
     for k, v in (sd or {}).items():
         if k in self.recs: self.recs[k] = list(v)
 
-# %% ../nbs/07_checkpoints.ipynb #46cf14b5
-def atomic_save(obj, path:str|Path)->Path:
-    "`torch.save(obj)` to `path` atomically: serialised in memory, then written with `atomic_write`"
-    buf = io.BytesIO(); torch.save(obj, buf)
-    return atomic_write(path, buf.getvalue())
-
 # %% ../nbs/07_checkpoints.ipynb #0239e819
 class CheckpointError(ValueError):
     "A checkpoint that cannot be used: unsafe, truncated, damaged, or for another model"
@@ -87,14 +81,12 @@ class CheckpointError(ValueError):
 CKPT_FORMAT = 'slowai-checkpoint-1'
 CKPT_PARTS = {'epoch': int, 'model': dict, 'opt': (dict, type(None)), 'cbs': dict, 'dls': dict, 'rng': dict, 'extra': dict}
 
-def _first_line(e:BaseException)->str: return (str(e).strip().splitlines() or [type(e).__name__])[0]
-
 def _check_crcs(path:Path):
     "Raise `CheckpointError` unless `path` is a zip file whose members all match their CRC-32"
     try:
         with zipfile.ZipFile(path) as z: bad = z.testzip()
     except Exception as e:
-        raise CheckpointError(f"{path}: not a complete checkpoint (truncated or corrupt: {_first_line(e)})") from None
+        raise CheckpointError(f"{path}: not a complete checkpoint (truncated or corrupt: {first_line(e)})") from None
     if bad is not None:
         raise CheckpointError(f"{path}: damaged: its part {bad} fails its CRC-32 check (changed on disk); "
                               "resume from another copy, or start afresh") from None
@@ -111,7 +103,7 @@ def check_checkpoint(ck:dict, src='checkpoint')->dict:
     "Raise `CheckpointError` unless `ck` has all of `CKPT_PARTS`, a valid epoch, and finite model and optimizer tensors"
     def bad(what): raise CheckpointError(f"{src}: damaged checkpoint: {what}; resume from another copy, or start afresh")
     if missing := [k for k in CKPT_PARTS if k not in ck]: bad(f"it has no {', '.join(missing)}")
-    if wrong := [f"{k} is a {type(ck[k]).__name__}" for k, t in CKPT_PARTS.items() if not isinstance(ck[k], t) or ck[k] is True or ck[k] is False]:
+    if wrong := [f"{k} is a {type(ck[k]).__name__}" for k, t in CKPT_PARTS.items() if not isinstance(ck[k], t) or isinstance(ck[k], bool)]:
         bad(', '.join(wrong))
     if ck['epoch'] < 0: bad(f"epoch {ck['epoch']} is negative")
     if odd := [k for k, v in ck['model'].items() if not isinstance(v, torch.Tensor)]: bad(f"model {odd[0]} is not a tensor")
@@ -132,7 +124,7 @@ def read_checkpoint(path:str|Path, map_location='cpu')->dict:
                               f"{' (' + what[0] + ')' if what else ''}; slowai checkpoints hold only tensors and plain values. "
                               "Only load files you trust.") from None
     except Exception as e:
-        raise CheckpointError(f"{path}: not a complete checkpoint (truncated or corrupt: {_first_line(e)})") from None
+        raise CheckpointError(f"{path}: not a complete checkpoint (truncated or corrupt: {first_line(e)})") from None
     if not isinstance(ck, dict) or ck.get('format') != CKPT_FORMAT:
         raise CheckpointError(f"{path}: not a slowai checkpoint (no '{CKPT_FORMAT}' marker)")
     return check_checkpoint(ck, str(path))
@@ -167,7 +159,7 @@ def save_checkpoint(path:str|Path, # where to write (atomically)
                     **extra):       # any other plain values (e.g. the command line's arguments)
     "Save model, optimizer, callback (scheduler, metrics) states, RNGs and data order, to resume after `epoch`"
     ck = {'format': CKPT_FORMAT, 'epoch': epoch, 'model': learn.model.state_dict(),
-          'opt': learn.opt.state_dict() if learn.opt is not None else None, 
+          'opt': learn.opt.state_dict() if learn.opt is not None else None,
           'opt_type': _opt_name(learn.opt) if learn.opt is not None else None,
           'cbs': {k: cb.state_dict() for k, cb in _cb_items(learn)},
           'dls': {str(k): dl.state_dict() for k, dl in dl_items(learn.dls) if hasattr(dl, 'state_dict')},
@@ -211,7 +203,7 @@ def load_checkpoint(path:str|Path,  # a file written by `save_checkpoint`
             if str(k) in ck['dls']: dl.load_state_dict(ck['dls'][str(k)])
         set_rng_states(ck['rng'])
     except Exception as e:
-        raise CheckpointError(f"{path}: damaged checkpoint ({type(e).__name__}: {_first_line(e)}); resume from another copy, or start afresh") from None
+        raise CheckpointError(f"{path}: damaged checkpoint ({type(e).__name__}: {first_line(e)}); resume from another copy, or start afresh") from None
     return ck
 
 # %% ../nbs/07_checkpoints.ipynb #3a3a3a50

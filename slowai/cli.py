@@ -175,6 +175,7 @@ def plot_history(history:list):
 # %% ../nbs/10_cli.ipynb #e2777b74
 def _data(a):
     "The run's `DataLoaders`: Fashion-MNIST for no `--data` or a directory of IDX files, else `image_dls` (20% held out if need be)"
+    from slowai.core import first_line
     from slowai.data import fashion_mnist, image_dls
     if not _fashion_mnist(a.data) and not Path(a.data).exists():
         raise FileNotFoundError(f"--data {a.data} does not exist; give a directory of Fashion-MNIST IDX files, "
@@ -183,7 +184,7 @@ def _data(a):
     except (FileNotFoundError, ConnectionError, MemoryError): raise
     except ValueError as e: raise DataError(str(e)) from None   # the message names the file or folder
     except Exception as e:   # an image PIL cannot read, a dataset that does not load, ...
-        raise DataError(f"could not read --data {a.data}: {type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}") from None
+        raise DataError(f"could not read --data {a.data}: {type(e).__name__}: {first_line(e)}") from None
 
 try: import fcntl
 except ImportError: fcntl = None   # Windows: no lock
@@ -277,8 +278,6 @@ def _fail(code, msg):
     print(f"slowai-train: error: {msg}", file=sys.stderr)
     sys.exit(code)
 
-def _first_line(e): return (str(e).strip().splitlines() or [''])[0]
-
 def _ours(a, t0)->Path|None:
     "The checkpoint this run can continue from: the one it wrote in `--out`, else the one it resumed from"
     ck = Path(a.out)/'checkpoint.pt'
@@ -288,20 +287,22 @@ def _ours(a, t0)->Path|None:
 def _saved(a, t0)->str:
     "What is saved, and the command that carries on from it"
     if a is None or (ck := _ours(a, t0)) is None: return "no epoch had finished, so there is nothing to resume"
+    from slowai.core import first_line
     from slowai.checkpoints import read_checkpoint
     try: done = read_checkpoint(ck)['epoch'] + 1
-    except Exception as e: return f"{ck} cannot be read back ({_first_line(e)})"
+    except Exception as e: return f"{ck} cannot be read back ({first_line(e)})"
     if done >= a.epochs: return f"the finished run is saved in {ck}; write its outputs with: {command(a, '--resume', str(ck))}"
     return f"epoch {done} of {a.epochs} is saved in {ck}; resume with: {command(a, '--resume', str(ck))}"
 
 def _explain(e:Exception, a, t0)->tuple:
     "The exit code and the one line for an error that ended the run"
+    from slowai.core import first_line
     name = type(e).__name__
     if isinstance(e, UsageError): return 2, str(e)
     if name == 'DivergenceError': return 3, f"training diverged: {e} ({_saved(a, t0)})"
     if isinstance(e, (DataError, FileNotFoundError, ConnectionError)) or name == 'CheckpointError': return 1, str(e)
     if isinstance(e, MemoryError) or name == 'OutOfMemoryError':
-        return 1, f"out of memory ({_first_line(e) or name}); try a smaller --bs. {_saved(a, t0)}"
+        return 1, f"out of memory ({first_line(e)}); try a smaller --bs. {_saved(a, t0)}"
     if isinstance(e, OSError):
         where = e.filename or (a.out if a else '?')
         if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
@@ -309,8 +310,8 @@ def _explain(e:Exception, a, t0)->tuple:
             return 1, f"no room to write {where} ({e.strerror}); " + \
                       ("free some space and run it again" if saved.startswith('no epoch') else f"free some space; {saved}")
         if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS): return 1, f"{where}: {e.strerror}; choose another --out"
-        return 1, f"{where}: {e.strerror or _first_line(e)}"
-    return 1, f"unexpected {name}: {_first_line(e)}; set SLOWAI_TRACEBACK=1 to see where it happened"
+        return 1, f"{where}: {e.strerror or first_line(e)}"
+    return 1, f"unexpected {name}: {first_line(e)}; set SLOWAI_TRACEBACK=1 to see where it happened"
 
 def cli(argv:list|None=None): # the arguments (default: `sys.argv[1:]`)
     "The `slowai-train` console script: train, write the outputs, and exit with a code a script can test"

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #de028abe
 from __future__ import annotations
-import math, os, random, tempfile
+import io, math, os, random, tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,7 +13,7 @@ import torch
 
 # %% auto #0
 __all__ = ['def_device', 'set_seed', 'rng_states', 'set_rng_states', 'default_device', 'to_device', 'to_cpu', 'split_batch',
-           'by_keys', 'world_size', 'is_main_process', 'atomic_write', 'show_images']
+           'by_keys', 'world_size', 'is_main_process', 'atomic_write', 'atomic_save', 'first_line', 'show_images']
 
 # %% ../nbs/00_core.ipynb #34bf0742
 def set_seed(seed:int,             # the seed for python's, numpy's and torch's generators
@@ -133,6 +133,15 @@ def atomic_write(path:str|Path, # the file to (re)place
         finally: os.close(dfd)
     except OSError: pass  # some file systems cannot fsync a directory
     return path
+
+def atomic_save(obj, path:str|Path)->Path:
+    "`torch.save(obj)` to `path` atomically: serialised in memory, then written with `atomic_write`"
+    buf = io.BytesIO(); torch.save(obj, buf)
+    return atomic_write(path, buf.getvalue())
+
+def first_line(e:BaseException)->str:
+    "The first line of an error's message (its type's name when it has none): for one-line error reports"
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 # %% ../nbs/00_core.ipynb #9baa7132
 def show_images(ims,                 # images: a tensor `[n,(c,)h,w]` or a list of `[(c,)h,w]` tensors

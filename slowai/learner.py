@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_learner.ipynb #baa16359
 from __future__ import annotations
-import io, warnings
+import warnings
 from copy import copy
 from operator import attrgetter
 from pathlib import Path
@@ -14,7 +14,7 @@ from fastcore.basics import patch
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import atomic_write, default_device, split_batch, to_cpu, to_device
+from .core import atomic_save, default_device, split_batch, to_cpu, to_device
 from .data import dl_items, get_dl
 
 with warnings.catch_warnings():  # torcheval warns on import under recent torch; our users should not see it
@@ -272,9 +272,8 @@ def validate(self:Learner, dl=None)->dict:
 
 @patch
 def save(self:Learner, path:str|Path)->Path:
-    "Save the model's weights (its `state_dict`) to `path`, atomically (`atomic_write`)"
-    buf = io.BytesIO(); torch.save(self.model.state_dict(), buf)
-    return atomic_write(path, buf.getvalue())
+    "Save the model's weights (its `state_dict`) to `path`, atomically (`atomic_save`)"
+    return atomic_save(self.model.state_dict(), path)
 
 @patch
 def load(self:Learner, path:str|Path)->Learner:
