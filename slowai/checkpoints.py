@@ -14,6 +14,7 @@ from torch import nn
 from .core import atomic_save, first_line, rng_states, set_rng_states
 from .data import dl_items
 from .learner import Callback, CancelFitException, Learner, MetricsCB
+from .callbacks import EpochTimerCB
 from .schedulers import BaseSchedulerCB, RecorderCB
 
 # %% auto #0
@@ -53,26 +54,30 @@ def before_fit(self:BaseSchedulerCB, learn):
     self.sched.load_state_dict(sd)
 
 # %% ../nbs/07_checkpoints.ipynb #47b5e078
-_fresh_recorder = RecorderCB.before_fit
+def carry_on(cls, save, restore):
+    "Give callback class `cls` a `state_dict` (`save(self)`) and a `load_state_dict` that `restore(self, sd)` applies once, after the next `before_fit` has started afresh"
+    fresh = cls.before_fit
+    def state_dict(self):
+        "What the callback holds (or what waits to be restored, before the next `fit`)"
+        sd = getattr(self, 'resume_sd', None)
+        return save(self) if sd is None else sd
+    def load_state_dict(self, sd):
+        "Resume: the next `fit` starts from this state"
+        self.resume_sd = sd
+    def before_fit(self, learn):
+        fresh(self, learn)
+        sd, self.resume_sd = getattr(self, 'resume_sd', None), None
+        if sd is not None: restore(self, sd)
+    before_fit.__doc__ = f"{fresh.__doc__ or 'Start afresh'}; after `load_state_dict`, carry on from the restored state"
+    for f in (state_dict, load_state_dict, before_fit): setattr(cls, f.__name__, f)
 
-@patch(nm='state_dict')
-def recorder_state_dict(self:RecorderCB):
-    "What the recorder has recorded (or what waits to be restored, before the first `fit`)"
-    if (sd := getattr(self, 'resume_recs', None)) is not None: return sd
-    return {k: list(v) for k, v in getattr(self, 'recs', {}).items()}
+def _restore_recs(rec, sd):
+    for k, v in sd.items():
+        if k in rec.recs: rec.recs[k] = list(v)
 
-@patch(nm='load_state_dict')
-def recorder_load_state_dict(self:RecorderCB, sd):
-    "Resume: the next `fit` starts from these records"
-    self.resume_recs = sd
-
-@patch(nm='before_fit')
-def recorder_before_fit(self:RecorderCB, learn):
-    "Start recording; after `load_state_dict`, carry on from the restored records"
-    _fresh_recorder(self, learn)
-    sd, self.resume_recs = getattr(self, 'resume_recs', None), None
-    for k, v in (sd or {}).items():
-        if k in self.recs: self.recs[k] = list(v)
+carry_on(RecorderCB, lambda rec: {k: list(v) for k, v in getattr(rec, 'recs', {}).items()}, _restore_recs)
+carry_on(EpochTimerCB, lambda t: {'times': [list(o) for o in getattr(t, 'times', [])]},
+         lambda t, sd: setattr(t, 'times', [tuple(o) for o in sd['times']]))
 
 # %% ../nbs/07_checkpoints.ipynb #0239e819
 class CheckpointError(ValueError):
