@@ -49,7 +49,7 @@ class SittingCB(Callback):
         self.sittings[-1]['wall_s'] = round(time.time() - self.t0, 1)
         self.ckcb.extra['sittings'] = self.sittings
 
-RUN_FLAGS = ('epochs', 'nfs', 'valid_pct', 'threads', 'seed', 'lr', 'wd', 'label_smoothing', 'pct_start', 'bs',
+RUN_FLAGS = ('epochs', 'nfs', 'valid_pct', 'threads', 'seed', 'lr', 'wd', 'label_smoothing', 'pct_start', 'bs', 'ema',
              'pad', 'flip', 'erase', 'no_aug', 'fast', 'save')  # what a resumed run must repeat
 
 def sittings_so_far(a)->list:
@@ -77,6 +77,7 @@ if __name__ == '__main__':
     p.add_argument('--seed', type=int, default=42)
     for k in ('lr', 'wd', 'label_smoothing', 'pct_start'): p.add_argument('--' + k.replace('_', '-'), type=float, default=None)
     p.add_argument('--bs', type=int, default=None)
+    p.add_argument('--ema', type=float, default=None, help='evaluate on a moving average of the weights with this decay (EMACB)')
     p.add_argument('--pad', type=int, default=1)
     p.add_argument('--flip', type=float, default=0.5)
     p.add_argument('--erase', type=float, default=0.1)
@@ -90,7 +91,7 @@ if __name__ == '__main__':
     if (a.stop_after or a.resume) and not a.checkpoint: p.error('--stop-after and --resume need --checkpoint')
     if a.time: time_widths([(8, 16, 32, 64, 128), (16, 32, 64, 128, 256)], [1, 2]); sys.exit()
     torch.set_num_threads(a.threads)
-    kw = {k: getattr(a, k) for k in ('lr', 'wd', 'bs', 'label_smoothing', 'pct_start') if getattr(a, k) is not None}
+    kw = {k: getattr(a, k) for k in ('lr', 'wd', 'bs', 'label_smoothing', 'pct_start', 'ema') if getattr(a, k) is not None}
     kw['tfm'] = False if a.no_aug else batch_tfms(a.pad, a.flip, a.erase)
     nfs = tuple(int(o) for o in a.nfs.split(','))
     cmd, commit, t0 = record.command(path_flags=('--save', '--checkpoint')), record.commit(), time.time()

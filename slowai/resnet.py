@@ -8,19 +8,21 @@ from functools import partial
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 from torchvision.transforms import v2
 
 from .core import set_seed
 from .data import fashion_mnist
 from .models import GeneralReLU, conv, init_leaky_weights
 from .learner import Callback, DeviceCB, GatherPredsCB, Learner, TrainCB
-from .callbacks import EpochTimerCB
+from .callbacks import EpochTimerCB, MixedPrecisionCB
+from .checkpoints import carry_on
 from .optimizers import Adam
 from .schedulers import train_1cycle
 
 # %% auto #0
 __all__ = ['RESNET_RECIPE', 'ResBlock', 'ResNet', 'n_params', 'batch_tfms', 'BatchAugmentCB', 'FlipTTACB', 'tta', 'accuracy',
-           'train_resnet', 'results_row']
+           'EMACB', 'train_resnet', 'results_row']
 
 # %% ../nbs/09_resnet.ipynb #ff870455
 def _check_stride(stride):
@@ -117,6 +119,43 @@ def accuracy(probs:torch.Tensor, targets:torch.Tensor)->float:
     "Share of rows of `probs` (or logits) whose argmax is the target"
     return (probs.argmax(-1) == targets).float().mean().item()
 
+# %% ../nbs/09_resnet.ipynb #c7851dbf
+class EMACB(Callback):
+    "Keep an exponential moving average of the weights and BatchNorm statistics, evaluate with it, and leave it in the model after `fit`"
+    order = MixedPrecisionCB.order + 1  # the model is on its device and in its memory format; before `CheckpointCB`
+    def __init__(self, decay:float=0.999, # share of the average kept at each optimizer step (0.999: about the last 1,000 steps)
+                 warmup:int=10):          # the decay is (1+n)/(warmup+n) after n steps while that is lower
+        if not 0 <= decay < 1: raise ValueError(f"decay must be in [0, 1), got {decay!r}; 0.999 averages over about the last 1,000 steps")
+        if not isinstance(warmup, int) or warmup < 1: raise ValueError(f"warmup must be an integer >= 1, got {warmup!r}; 1 starts at full decay")
+        self.decay, self.warmup, self.swapped = decay, warmup, False
+
+    def _avg(self, avg, new, n):
+        if not avg.is_floating_point(): return new   # BatchNorm's batch counter
+        n = int(n)
+        return avg.lerp(new, 1 - min(self.decay, (1 + n)/(self.warmup + n)))
+
+    def before_fit(self, learn): self.ema = AveragedModel(learn.model, avg_fn=self._avg, use_buffers=True)
+    def after_step(self, learn): self.ema.update_parameters(learn.model)
+
+    def _pairs(self, learn):
+        return zip([*learn.model.parameters(), *learn.model.buffers()], [*self.ema.module.parameters(), *self.ema.module.buffers()])
+    def _swap(self, learn):
+        with torch.no_grad():
+            for p, a in self._pairs(learn): t = p.clone(); p.copy_(a); a.copy_(t)
+        self.swapped = not self.swapped
+
+    def before_epoch(self, learn):
+        if not learn.training and self.ema.n_averaged > 0: self._swap(learn)
+    def after_epoch(self, learn):   # the raw weights are back before a checkpoint is saved
+        if self.swapped: self._swap(learn)
+    cleanup_epoch = after_epoch     # and after an error in the evaluation
+    def after_fit(self, learn):
+        if self.ema.n_averaged == 0: return
+        with torch.no_grad():
+            for p, a in self._pairs(learn): p.copy_(a)
+
+carry_on(EMACB, lambda cb: cb.ema.state_dict() if hasattr(cb, 'ema') else None, lambda cb, sd: cb.ema.load_state_dict(sd))
+
 # %% ../nbs/09_resnet.ipynb #31a848af
 RESNET_RECIPE = dict(lr=1e-2, wd=1e-2, bs=256, label_smoothing=0.1, pct_start=0.25)
 
@@ -130,12 +169,13 @@ def train_resnet(n_epochs:int=5,
                  dls=None,              # default: `fashion_mnist(bs, seed=seed, valid_pct=valid_pct)`
                  seed:int=42,           # seeds the init, the augmentation and the data order
                  fast:bool=False,       # bf16 autocast and channels_last (`MixedPrecisionCB`), where the device has native bf16
+                 ema:float|None=None,   # a decay: evaluate on, and end with, the moving average of the weights (`EMACB`)
                  opt_func=Adam, extra_cbs=(), **kwargs)->Learner: # the rest goes to `train_1cycle`
     "Train a `ResNet(nfs)` with augmentation and 1cycle; returns the `Learner` (`learn.metrics.history`, `learn.timer`)"
     set_seed(seed)
     if dls is None: dls = fashion_mnist(bs, seed=seed, valid_pct=valid_pct)
     model = ResNet(nfs)
-    cbs = [EpochTimerCB()] + ([] if tfm is False else [BatchAugmentCB(tfm, chunk)]) + list(extra_cbs)
+    cbs = [EpochTimerCB()] + ([] if tfm is False else [BatchAugmentCB(tfm, chunk)]) + ([] if ema is None else [EMACB(ema)]) + list(extra_cbs)
     rec, _ = train_1cycle(model, lr, n_epochs, extra_cbs=cbs, opt_func=opt_func, wd=wd, pct_start=pct_start,
                           label_smoothing=label_smoothing, bs=bs, dls=dls, seed=seed, fast=fast, **kwargs)
     return rec.learn
