@@ -18,7 +18,7 @@ from .callbacks import EpochTimerCB
 from .schedulers import BaseSchedulerCB, RecorderCB
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'CKPT_PARTS', 'CheckpointError', 'check_checkpoint', 'read_checkpoint', 'check_state_dict',
+__all__ = ['CKPT_FORMAT', 'CKPT_PARTS', 'carry_on', 'CheckpointError', 'check_checkpoint', 'read_checkpoint', 'check_state_dict',
            'save_checkpoint', 'load_checkpoint', 'CheckpointCB', 'StopAfterCB', 'SkipToEpochCB']
 
 # %% ../nbs/07_checkpoints.ipynb #c84738ef
