@@ -24,7 +24,7 @@ RECIPES = [dict(lr=5e-2, n_epochs=4, bs=512), dict(lr=5e-2, n_epochs=4, bs=512, 
 
 def claimed():
     "The runs 06_schedulers makes on the test set and asserts a floor for: cosine annealing, then three 1cycle recipes"
-    from slowai.schedulers import SEED_RECIPE, BEST_RECIPE
+    from slowai.recipes import SEED_RECIPE, BEST_RECIPE
     return [dict(sched='cosine', lr=6e-2, n_epochs=3, bs=512), dict(lr=1e-2, n_epochs=3, bs=512), SEED_RECIPE, BEST_RECIPE]
 
 def run_recipe(recipe:dict, seed:int=42, split:str='holdout')->list:
@@ -34,7 +34,8 @@ def run_recipe(recipe:dict, seed:int=42, split:str='holdout')->list:
     from slowai.core import set_seed
     from slowai.data import fashion_mnist, DataLoaders
     from slowai.models import get_kaiming_initalized_model
-    from slowai.schedulers import train_1cycle, train, BatchSchedulerCB
+    from slowai.recipes import train_1cycle, train
+    from slowai.schedulers import BatchSchedulerCB
     recipe = dict(recipe)
     sched = recipe.pop('sched', '1cycle')
     set_seed(seed)

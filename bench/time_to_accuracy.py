@@ -10,7 +10,7 @@ import torch
 from slowai.core import set_seed
 from slowai.models import get_kaiming_initalized_model
 from slowai.callbacks import EpochTimerCB
-from slowai.schedulers import train_1cycle, SEED_RECIPE, BEST_RECIPE
+from slowai.recipes import train_1cycle, SEED_RECIPE, BEST_RECIPE
 
 def run(recipe, target):
     set_seed(42)
