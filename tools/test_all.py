@@ -1,5 +1,6 @@
 """`make test`'s test run: every notebook (tools/run_tests.py), one notebook through the Jupyter kernel (test_kernel.py),
-the README's Python snippets (test_readme.py), a docstring for every public name (check_api.py), the docs site
+the README's Python snippets (test_readme.py), a docstring for every public name (check_api.py), extension only by adding,
+no import cycles and modules of at most 300 lines (check_structure.py), the docs site
 (test_docs.py), and no machine paths in the notebooks, README and site (check_paths.py).
 
 Streams each, then sums their closing 'N passed, N failed[, N skipped]' lines into one, and exits non-zero if any failed.
@@ -12,6 +13,7 @@ STEPS = [('notebooks', ['tools/run_tests.py', '--flags', 'slow']),
          ('kernel', ['tools/test_kernel.py']),
          ('readme', ['tools/test_readme.py']),
          ('api', ['tools/check_api.py']),
+         ('structure', ['tools/check_structure.py']),
          ('docs', ['tools/test_docs.py']),
          ('paths', ['tools/check_paths.py'])]  # after docs: it reads _docs/ too
 

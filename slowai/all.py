@@ -1,0 +1,12 @@
+"Everything a notebook or script needs, in one import: `from slowai.all import *` (as fastai's `all` modules)"
+from .core import *
+from .data import *
+from .learner import *
+from .inference import *
+from .callbacks import *
+from .models import *
+from .optimizers import *
+from .schedulers import *
+from .recipes import *
+from .checkpoints import *
+from .resnet import *
