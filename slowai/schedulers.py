@@ -5,7 +5,10 @@
 # %% ../nbs/06_schedulers.ipynb #421a2288
 from __future__ import annotations
 import math
+from collections import namedtuple
+from contextlib import contextmanager
 from copy import deepcopy
+from pathlib import Path
 
 import fastcore.all as fc
 from fastcore.basics import patch
@@ -17,8 +20,8 @@ from .data import dl_items, get_dl
 from .learner import Callback, CancelEpochException, CancelFitException, Learner, ResumableCB
 
 # %% auto #0
-__all__ = ['BaseSchedulerCB', 'BatchSchedulerCB', 'EpochSchedulerCB', 'group_mom', 'get_lr', 'get_mom', 'RecorderCB',
-           'plot_scheduler', 'LRFinderCB', 'one_cycle_lr']
+__all__ = ['SuggestedLR', 'BaseSchedulerCB', 'BatchSchedulerCB', 'EpochSchedulerCB', 'group_mom', 'get_lr', 'get_mom',
+           'RecorderCB', 'plot_scheduler', 'LRFinderCB', 'one_cycle_lr']
 
 # %% ../nbs/06_schedulers.ipynb #4a12e992
 class BaseSchedulerCB(ResumableCB):
@@ -117,7 +120,7 @@ def plot_scheduler(sched,             # a scheduler instance (it is stepped, so 
     fig.tight_layout()
     return lrs
 
-# %% ../nbs/06_schedulers.ipynb #3679c3b7
+# %% ../nbs/06_schedulers.ipynb #71e62779
 class LRFinderCB(Callback):
     "Exponentially increase the lr each training batch, record the loss, stop at divergence"
     order = 1
@@ -140,47 +143,61 @@ class LRFinderCB(Callback):
         if not math.isfinite(loss) or sm > self.div*self.best or self.n >= self.num_it: raise CancelFitException()
         for pg in learn.opt.param_groups: pg['lr'] *= self.mult
 
-    def suggestion(self):
-        "A tenth of the lr with the lowest smoothed loss"
-        i = min(range(len(self.losses)), key=self.losses.__getitem__)
-        return self.lrs[i]/10
+# %% ../nbs/06_schedulers.ipynb #4148755a
+@patch
+def suggestion(self:LRFinderCB)->float:
+    "A tenth of the lr with the lowest smoothed loss"
+    i = min(range(len(self.losses)), key=self.losses.__getitem__)
+    return self.lrs[i]/10
 
-    def plot(self):
-        "Smoothed loss against learning rate (log axis), with the suggestion marked"
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(5, 3))
-        ax.plot(self.lrs, self.losses); ax.set_xscale('log')
-        ax.axvline(self.suggestion(), color='tab:red', ls='--', label=f'suggestion {self.suggestion():.2g}')
-        ax.set_xlabel('learning rate'); ax.set_ylabel('loss (smoothed)'); ax.legend(); ax.grid(alpha=0.3)
-        return fig
+@patch
+def plot(self:LRFinderCB):
+    "Smoothed loss against learning rate (log axis), with the suggestion marked"
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.plot(self.lrs, self.losses); ax.set_xscale('log')
+    ax.axvline(self.suggestion(), color='tab:red', ls='--', label=f'suggestion {self.suggestion():.2g}')
+    ax.set_xlabel('learning rate'); ax.set_ylabel('loss (smoothed)'); ax.legend(); ax.grid(alpha=0.3)
+    return fig
 
-# %% ../nbs/06_schedulers.ipynb #97970bca
+# %% ../nbs/06_schedulers.ipynb #1e07a449
+@contextmanager
+def _restored(learn:Learner):
+    "Run the block, then put back `learn`'s model, optimizer, callbacks, random generators and data order as they were"
+    model_sd, cbs = deepcopy(learn.model.state_dict()), learn.cbs
+    opt, opt_sd = learn.opt, deepcopy(learn.opt.state_dict()) if learn.opt is not None else None
+    rng, dl_sds = rng_states(), [(dl, deepcopy(dl.state_dict())) for _, dl in dl_items(learn.dls) if hasattr(dl, 'state_dict')]
+    try: yield
+    finally:
+        learn.cbs = cbs
+        learn.model.load_state_dict(model_sd)
+        learn.opt = opt
+        if opt is not None: opt.load_state_dict(opt_sd)
+        set_rng_states(rng)
+        for dl, sd in dl_sds: dl.load_state_dict(sd)
+
+# %% ../nbs/06_schedulers.ipynb #76034075
+SuggestedLR = namedtuple('SuggestedLR', 'lr fig')
+SuggestedLR.__doc__ = "What `Learner.lr_find` returns: the suggested learning rate and the figure of its sweep"
+
 @patch
 def lr_find(self:Learner,
             start_lr:float=1e-7, end_lr:float=10., num_it:int=100, # the sweep
-            div:float=4.,         # stop when the smoothed loss exceeds `div` times its minimum
-            show_plot:bool=True,  # plot loss vs lr
-            cbs=None)->float:     # extra callbacks for the sweep
-    "Sweep the lr exponentially, plot loss vs lr, return a suggestion; model, optimizer, RNGs and data order are restored"
-    model_sd = deepcopy(self.model.state_dict())
-    opt, opt_sd = self.opt, deepcopy(self.opt.state_dict()) if self.opt is not None else None
-    rng, dl_sds = rng_states(), [(dl, deepcopy(dl.state_dict())) for _, dl in dl_items(self.dls) if hasattr(dl, 'state_dict')]
+            div:float=4.,               # stop when the smoothed loss exceeds `div` times its minimum
+            show:bool=True,             # show the plot (in a notebook); `False`: only return it
+            save:str|Path|None=None,    # also save the plot to this file (a script keeps it this way)
+            cbs=None)->SuggestedLR:     # extra callbacks for the sweep
+    "Sweep the lr exponentially and return the suggestion with the plot of loss vs lr; model, optimizer, RNGs and data order are restored"
     finder = LRFinderCB(start_lr, end_lr, num_it, div)
-    cbs_before = self.cbs
-    self.cbs = cbs_before.filter(lambda cb: cb.essential)  # the sweep only: no metrics, schedules, progress or saving
-    try:
-        n_epochs = math.ceil(num_it/max(len(get_dl(self.dls, 0)), 1))
-        self.fit(n_epochs, valid=False, cbs=[finder] + list(fc.L(cbs)))
-    finally:
-        self.cbs = cbs_before
-        self.model.load_state_dict(model_sd)
-        if opt is None: self.opt = None
-        else: self.opt = opt; opt.load_state_dict(opt_sd)
-        set_rng_states(rng)
-        for dl, sd in dl_sds: dl.load_state_dict(sd)
-    self.lr_finder = finder
-    if show_plot: finder.plot()
-    return finder.suggestion()
+    with _restored(self):
+        self.cbs = self.cbs.filter(lambda cb: cb.essential)  # the sweep only: no metrics, schedules, progress or saving
+        self.fit(math.ceil(num_it/max(len(get_dl(self.dls, 0)), 1)), valid=False, cbs=[finder] + list(fc.L(cbs)))
+    self.lr_finder, fig = finder, finder.plot()
+    if save is not None: fig.savefig(save, dpi=90)
+    if not show:
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+    return SuggestedLR(finder.suggestion(), fig)
 
 # %% ../nbs/06_schedulers.ipynb #00ebb718
 def one_cycle_lr(opt:torch.optim.Optimizer, **kwargs)->lr_scheduler.OneCycleLR:
