@@ -58,7 +58,10 @@ def after_batch(self:ProgressCB, learn):
 def after_epoch(self:ProgressCB, learn):
     if not (self.plot and not learn.training and hasattr(learn, 'metrics')): return
     self.val_losses.append(learn.metrics.loss.compute().item())
-    if self.mbar is not None: self.mbar.update_graph(self.loss_curves(learn))
+    if self.mbar is None: return
+    self.mbar.update_graph(self.loss_curves(learn))
+    if (ax := getattr(self.mbar, 'graph_ax', None)) is not None:   # fastprogress draws the curves without axis labels
+        ax.set_xlabel('batch'); ax.set_ylabel('loss'); self.mbar.graph_out.update(ax.figure)
 
 # %% ../nbs/02a_callbacks.ipynb #5ad58660
 @patch
