@@ -19,13 +19,15 @@ from .core import atomic_save, default_device, split_batch, to_cpu, to_device
 from .data import dl_items, get_dl
 
 # %% auto #0
-__all__ = ['CancelFitException', 'CancelEpochException', 'CancelBatchException', 'Callback', 'run_cbs', 'with_cbs', 'Learner',
-           'TrainCB', 'TrainLearner', 'ResumableCB', 'MetricsCB', 'DeviceCB', 'Mean', 'MulticlassAccuracy']
+__all__ = ['CancelFitException', 'CancelEpochException', 'CancelBatchException', 'CancelStepException', 'Callback', 'run_cbs',
+           'with_cbs', 'Learner', 'TrainCB', 'TrainLearner', 'ResumableCB', 'MetricsCB', 'DeviceCB', 'Mean',
+           'MulticlassAccuracy']
 
 # %% ../nbs/02_learner.ipynb #1eda385c
 class CancelFitException(Exception): "Raise in a callback to stop the fit (cleanup still runs)"
 class CancelEpochException(Exception): "Raise in a callback to skip the rest of this epoch"
 class CancelBatchException(Exception): "Raise in a callback to skip the rest of this batch"
+class CancelStepException(Exception): "Raise in `before_step` to skip this batch's optimizer step and zeroing (e.g. to accumulate gradients)"
 
 class Callback:
     "Base class for callbacks: define methods named after events; `order` decides who runs first"
@@ -110,8 +112,13 @@ def _one_batch(self:Learner):
     self.run_step('get_loss'); self.callback('after_loss')
     if self.training:
         self.run_step('backward'); self.callback('after_backward')
-        self.run_step('step'); self.callback('after_step')
-        self.run_step('zero_grad')
+        self._step()
+
+@patch
+@with_cbs('step')
+def _step(self:Learner):
+    self.run_step('step')
+    self.run_step('zero_grad')
 
 # %% ../nbs/02_learner.ipynb #f771ac13
 @patch
