@@ -10,11 +10,11 @@ from collections.abc import Mapping
 import torch
 from .data import get_dl
 from fastcore.basics import patch
-from .learner import Callback, MetricsCB, ResumableCB, TrainCB
+from .learner import CancelStepException, Callback, MetricsCB, ResumableCB, TrainCB
 
 # %% auto #0
 __all__ = ['ProgressCB', 'DivergenceError', 'TerminateOnNaNCB', 'MomentumCB', 'EpochTimerCB', 'fast_dtype', 'channels_last',
-           'MixedPrecisionCB']
+           'MixedPrecisionCB', 'GradAccumCB', 'GradClipCB']
 
 # %% ../nbs/02a_callbacks.ipynb #31b223ac
 class ProgressCB(Callback):
@@ -212,3 +212,32 @@ def get_state(self:MixedPrecisionCB)->dict:
 def set_state(self:MixedPrecisionCB, sd:dict):
     "Carry on with a checkpoint's loss scale"
     if self.scaler is not None and sd.get('scaler') is not None: self.scaler.load_state_dict(sd['scaler'])
+
+# %% ../nbs/02a_callbacks.ipynb #12bc9d42
+class GradAccumCB(Callback):
+    "Step the optimizer every `n` training batches, on the mean of their gradients (and at the end of each epoch)"
+    def __init__(self, n:int=2): # batches per optimizer step
+        if not isinstance(n, int) or n < 1: raise ValueError(f"n must be an integer >= 1, got {n!r}; 1 steps after every batch")
+        self.n = n
+    def before_epoch(self, learn): self.k = 0
+    def before_step(self, learn):
+        self.k += 1
+        if self.k < self.n and learn.iter < len(learn.dl) - 1: raise CancelStepException()
+        for p in learn.model.parameters():
+            if p.grad is not None: p.grad /= self.k
+        self.k = 0
+
+# %% ../nbs/02a_callbacks.ipynb #da29811f
+class GradClipCB(Callback):
+    "Clip the gradients to a total norm of at most `max_norm` before each optimizer step; `norms` keeps the norms before"
+    order = GradAccumCB.order + 1  # on the accumulated gradients
+    def __init__(self, max_norm:float=1.,  # the largest total norm
+                 norm_type:float=2.):      # which norm (2: Euclidean)
+        if not max_norm > 0: raise ValueError(f"max_norm must be > 0, got {max_norm!r}")
+        self.max_norm, self.norm_type = max_norm, norm_type
+    def before_fit(self, learn): self.norms = []
+    def before_step(self, learn):
+        mp = next((cb for cb in learn.cbs if isinstance(cb, MixedPrecisionCB) and cb.scaler is not None), None)
+        if mp is not None: mp.scaler.unscale_(learn.opt)
+        norm = torch.nn.utils.clip_grad_norm_(learn.model.parameters(), self.max_norm, self.norm_type)
+        self.norms.append(norm.item())
