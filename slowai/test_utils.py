@@ -12,7 +12,7 @@ from .data import DataLoaders, TensorDataLoader
 
 # %% auto #0
 __all__ = ['NOISE', 'write_images', 'synth_dls', 'ClsData', 'cls_dls', 'tst_param', 'make_params', 'grad_at', 'run_opt',
-           'test_close_all', 'test_state_eq', 'same']
+           'test_close_all', 'test_state_eq', 'same', 'load_run', 'check_run', 'epoch_s', 'recipe_of', 'html_rows']
 
 # %% ../nbs/01a_test_utils.ipynb #7cb9fe90
 def write_images(root:str|Path,   # folder to write `root/<class>/NNN.png` in
@@ -102,3 +102,54 @@ def same(a, b)->bool:
     if isinstance(a, dict): return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)): return type(a) == type(b) and len(a) == len(b) and all(map(same, a, b))
     return a == b
+
+# %% ../nbs/01a_test_utils.ipynb #cf9a9451
+def load_run(name:str,                  # file name of the record, without `.json`
+             folder:str='resnet_runs',  # its folder under `nbs/`
+             bench:str='resnet'         # the script that wrote it: `bench/{bench}.py`
+            )->dict:
+    "The record `nbs/{folder}/{name}.json`, checked to come from `python bench/{bench}.py --save` with repository-relative paths"
+    import json, re
+    from nbdev.config import get_config
+    rec = json.loads((get_config().nbs_path/folder/f'{name}.json').read_text())
+    cmd = rec['command']
+    assert cmd.split()[:2] == ['python', f'bench/{bench}.py'], f"{name}: made by {cmd!r}, not bench/{bench}.py"
+    assert not re.search(r'(^|[\s=])/', cmd), f"{name}: an absolute path in {cmd!r}"
+    assert f'--save nbs/{folder}/{name}.json' in cmd, f"{name}: {cmd!r} saved another file"
+    return rec
+
+# %% ../nbs/01a_test_utils.ipynb #1d90b337
+def check_run(rec:dict):
+    "Check a `bench/resnet.py` record against itself: result and history, epochs and timings, sittings and wall time"
+    import re
+    from fastcore.test import test_eq, test_close
+    evals = [r for r in rec['history'] if r['train'] == 'eval']
+    test_eq([r['epoch'] for r in evals], list(range(rec['epochs'])))
+    test_close(rec['result']['accuracy'], evals[-1]['MulticlassAccuracy'], eps=1e-4)
+    test_close(rec['result']['loss'], evals[-1]['loss'], eps=1e-4)
+    test_eq(len([t for t in rec['epoch_times'] if t[1] == 'train']), rec['epochs'])
+    assert 0.1 < rec['result']['tta_accuracy'] <= 1, rec['result']
+    if s := rec.get('sittings'):   # one run in several sittings, each resumed from the last one's checkpoint
+        assert [o['first_epoch'] for o in s] == sorted({o['first_epoch'] for o in s}) and s[0]['first_epoch'] == 0, s
+        same_flags = lambda cmd: re.sub(r' --(stop-after \d+|resume)\b', '', cmd)
+        test_eq({same_flags(o['command']) for o in s}, {same_flags(rec['command'])})
+        test_close(sum(o['wall_s'] for o in s), rec['wall_s'], eps=0.5)
+
+# %% ../nbs/01a_test_utils.ipynb #4493d257
+def epoch_s(rec:dict)->float:
+    "Median wall seconds of the record's training epochs"
+    return float(np.median([t for _, k, t in rec['epoch_times'] if k == 'train']))
+
+def recipe_of(rec:dict)->tuple:
+    "What a run trained: network widths, augmentation and optimizer settings"
+    return rec['nfs'], rec['augmentation'], rec['recipe']
+
+def html_rows(rows:list,          # dicts, one per row
+              cols:list|None=None # columns to show; default: the first row's keys
+             ):
+    "An HTML table of `rows`, floats to three places"
+    from IPython.display import HTML
+    from fastprogress.fastprogress import text2html_table
+    cols = list(rows[0]) if cols is None else cols
+    fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else str(v)
+    return HTML(text2html_table([cols] + [[fmt(r[c]) for c in cols] for r in rows]))
