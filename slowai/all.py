@@ -9,4 +9,5 @@ from .optimizers import *
 from .schedulers import *
 from .recipes import *
 from .checkpoints import *
+from .tracker import *
 from .resnet import *
