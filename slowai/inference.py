@@ -4,29 +4,79 @@
 
 # %% ../nbs/02b_inference.ipynb #e8d902e0
 from __future__ import annotations
+from collections import namedtuple
 from operator import attrgetter
 from pathlib import Path
 
 import fastcore.all as fc
 from fastcore.basics import patch
+import numpy as np
 import torch
-from .core import atomic_save, to_cpu, to_device
+from .core import atomic_save, first_line, to_cpu, to_device
+from .data import get_dl
 from .learner import Callback, CancelBatchException, Learner, MetricsCB
 
 # %% auto #0
-__all__ = ['GatherPredsCB']
+__all__ = ['Prediction', 'decoding_of', 'image_input', 'GatherPredsCB']
 
-# %% ../nbs/02b_inference.ipynb #b6a5c837
+# %% ../nbs/02b_inference.ipynb #9dfc901a
+def _floats(v): return [float(o) for o in np.atleast_1d(np.asarray(v, dtype=float))]
+
+def decoding_of(dls)->dict|None:
+    "How images of `dls` become model inputs and outputs become names: class names, mean, std, channels, size; `None` if not images"
+    tr = get_dl(dls, 0)
+    x = getattr(tr, 'x', None)
+    if not isinstance(x, torch.Tensor) or x.dtype != torch.uint8 or x.ndim not in (3, 4): return None
+    return dict(classes=list(getattr(dls, 'classes', None) or []), mean=_floats(tr.mean), std=_floats(tr.std),
+                channels=1 if x.ndim == 3 else int(x.shape[1]), size=[int(o) for o in x.shape[-2:]])
+
+@patch(as_prop=True)
+def decoding(self:Learner)->dict|None:
+    "The data's decoding (`decoding_of`): the one a loaded learner carries (`image_decoding`), else its training loader's"
+    return vars(self).get('image_decoding') or decoding_of(self.dls)
+
+# %% ../nbs/02b_inference.ipynb #7bd7e9d0
+def image_input(item, dec:dict)->torch.Tensor:
+    "One image (a file path, a PIL image, or a uint8 tensor or array `[h,w]`, `[c,h,w]` or `[h,w,c]`) as a normalised `[1,c,h,w]` batch"
+    from PIL import Image
+    if isinstance(item, (str, Path)):
+        if not Path(item).is_file(): raise FileNotFoundError(f"{item}: no such image file")
+        try: item = Image.open(item); item.load()
+        except Exception as e: raise ValueError(f"{item}: not an image file PIL can read ({first_line(e)})") from None
+    if isinstance(item, (torch.Tensor, np.ndarray)):
+        a = torch.as_tensor(item)
+        if a.dtype != torch.uint8: raise TypeError(f"an image tensor must hold uint8 pixels (0-255), got {a.dtype}; to run the model on prepared inputs, call learn.model")
+        if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3): a = a.permute(1, 2, 0)   # [c,h,w] -> [h,w,c]
+        if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[-1] not in (1, 3)):
+            raise ValueError(f"an image tensor is [h,w], [c,h,w] or [h,w,c] with 1 or 3 channels, got shape {tuple(a.shape)}")
+        item = Image.fromarray((a[..., 0] if a.ndim == 3 and a.shape[-1] == 1 else a).numpy())
+    if not isinstance(item, Image.Image): raise TypeError(f"predict takes an image file, a PIL image or a uint8 tensor, got {type(item).__name__}")
+    (h, w), c = dec['size'], dec['channels']
+    im = item.convert('L' if c == 1 else 'RGB')
+    if im.size != (w, h): im = im.resize((w, h), Image.BILINEAR)
+    x = torch.from_numpy(np.array(im)).float().reshape(h, w, c).permute(2, 0, 1)
+    return ((x - torch.tensor(dec['mean']).view(-1, 1, 1))/torch.tensor(dec['std']).view(-1, 1, 1))[None]
+
+# %% ../nbs/02b_inference.ipynb #577cb2ce
+Prediction = namedtuple('Prediction', 'label index probs')
+Prediction.__doc__ = "What `Learner.predict` returns: the class name (its index where there are no names), the index and the probabilities"
+
 @patch
-def predict(self:Learner, x):
-    "The model's output for `x` (a tensor, or a tuple of the model's inputs) in eval mode, without gradients, on its device"
+def predict(self:Learner, item):
+    "The class of one new `item` (an image file, PIL image or uint8 tensor for an image model), its index and probabilities"
+    dec = self.decoding
     p = next(self.model.parameters(), None)
-    xs = to_device(x if isinstance(x, tuple) else (x,), p.device if p is not None else None)
+    xs = (image_input(item, dec),) if dec is not None else tuple(o[None] for o in (item if isinstance(item, tuple) else (item,)))
+    xs = to_device(xs, p.device if p is not None else None)
     was = self.model.training
     self.model.eval()
     try:
-        with torch.no_grad(): return self.model(*xs)
+        with torch.no_grad(): out = self.model(*xs)
     finally: self.model.train(was)
+    probs = to_cpu(out)[0].softmax(-1)
+    i = int(probs.argmax())
+    names = (dec or {}).get('classes') or getattr(self.dls, 'classes', None)
+    return Prediction(names[i] if names else i, i, probs)
 
 # %% ../nbs/02b_inference.ipynb #ba67b37e
 @patch
