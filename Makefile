@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.slowai-installed
 
-.PHONY: install data demo test check-clean test-nbs nbs docs test-docs chromium katex bench lab clean-venv help
+.PHONY: install data demo test check-clean test-nbs nbs docs test-docs chromium katex bench dist gpu-check lab clean-venv help
 help:
 	@echo "make demo   set up, then run slowai-train: the seed's CNN with 1cycle on Fashion-MNIST, with the per-epoch table"
 	@echo "make test   set up, then check nbdev hygiene, run every notebook and the README as tests, and check the site"
@@ -15,16 +15,20 @@ help:
 	@echo "make docs   build the site into _docs/ (Quarto via nbdev_docs where quarto is on PATH, else smalldocs)"
 	@echo "make test-docs  build the site and check it as a reader would, headless Chromium included"
 	@echo "make bench  run the benchmarks under bench/"
+	@echo "make dist   build the sdist and the wheel into dist/ (pip install dist/slowai_lib-*-py3-none-any.whl installs it)"
+	@echo "make gpu-check  short checks on a CUDA GPU (mixed precision, compiled Adam, metrics, augmentation, resume); says so where there is none"
 	@echo "make lab    set up, then open the notebooks in JupyterLab (the kernel \"Python 3 (slowai)\" runs in .venv)"
 
-$(STAMP): settings.ini setup.py
+$(STAMP): settings.ini setup.py pyproject.toml
 	@echo "==> setting up $(VENV) (python: $$($(PYTHON) --version))"
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
 	  echo "==> python venv module missing: installing python3-venv with apt"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	@echo "==> installing torch ($(TORCH_PINS))"
 	@$(BIN)/pip install -q $(TORCH_PINS)
-	@echo "==> installing slowai in editable mode with its dev tools"
+	@echo "==> installing slowai (the distribution slowai-lib) in editable mode with its dev tools and extras"
+	@# a venv set up when the distribution was called `slowai` has it too: out first, or two distributions hold one package
+	@if $(BIN)/pip show -q slowai 2>/dev/null; then $(BIN)/pip uninstall -q -y slowai; fi
 	@$(BIN)/pip install -q -e '.[dev]'
 	@$(BIN)/pip check
 	@$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (slowai)" >/dev/null
@@ -98,6 +102,17 @@ test-docs: install data chromium katex
 
 bench: install data
 	@for f in bench/*.py; do echo "==> $$f"; $(BIN)/python $$f || exit 1; done
+
+# The sdist and the wheel, built with the venv's setuptools (no build isolation: nothing to download); the wheel from the sdist.
+dist: install
+	@rm -rf dist
+	@$(BIN)/python -m build --quiet --no-isolation --outdir dist .
+	@ls -l dist | tail -n +2
+	@echo "==> install the wheel elsewhere with: pip install dist/$$(cd dist && ls *.whl)"
+
+# On a machine with a CUDA GPU: one line per check, then 'N passed, N failed'; elsewhere one line saying there is no GPU.
+gpu-check: install
+	@$(BIN)/python tools/gpu_check.py
 
 # JupyterLab on the notebooks (as root, with the --allow-root it asks for); more options through LAB_ARGS,
 # e.g. `make lab LAB_ARGS="--no-browser --port 8889"`.

@@ -1,7 +1,8 @@
 """Build the docs site into _docs/: nbdev's notebook processing into _proc/, then Quarto (`nbdev_docs`) or, where
 Quarto is not on PATH, smalldocs, a pure-Python renderer of the same _quarto.yml project. Notebooks are only read.
 The site fetches nothing from other hosts: KaTeX is served from the site (`make katex`), the theme's web-font import is dropped;
-and smalldocs' search finds the entries with every word of a query."""
+and smalldocs' search finds the entries with every word of a query. The library's source is on the site too (source/),
+and each name's "source" link points there."""
 import json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
@@ -257,6 +258,80 @@ def all_words_search(site: Path) -> int:
     return n
 
 
+# show_doc links each name to its source at `{git_url}/blob/{branch}/{path}#L{line}` (nbdev.doclinks._qual_sym). No public
+# repository is known (settings.ini's git_url is empty), so the site carries the source itself: one page per module, an
+# anchor per line, and every such link points there, whatever git_url says.
+SRC_DIR = 'source'  # slowai/learner.py -> _docs/source/slowai/learner.py.html, beside a plain copy _docs/source/slowai/learner.py
+SRC_CSS = """body{margin:0;font:14px/1.45 system-ui,sans-serif;color:#222}header{padding:.6em 1em;border-bottom:1px solid #ddd}
+pre{margin:0;padding:.5em 0;font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-x:auto}
+.src-line{display:block;padding-right:1em;white-space:pre}.src-line:target{background:#fff3b0}
+.src-no{display:inline-block;width:4em;padding-right:1em;text-align:right;color:#999;text-decoration:none;user-select:none}"""
+
+
+def source_prefix(cfg) -> str:
+    "Where nbdev's show_doc points a module's source: `{git_url}/blob/{branch}/`, joined as nbdev.doclinks._qual_sym joins it."
+    from urllib.parse import urljoin
+    return urljoin(cfg.git_url + '/', f'blob/{cfg.branch}/')
+
+
+def highlight(text: str) -> tuple[list[str], str]:
+    "The lines of Python `text` as HTML, highlighted with Pygments where it is installed, and the stylesheet for them."
+    from html import escape
+    n = len(text.splitlines())
+    try:
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+        from pygments.token import STANDARD_TYPES
+    except ImportError: return [escape(l) for l in text.splitlines()], ''
+    lines, cur = [], []
+    for tok, val in PythonLexer(stripnl=False, ensurenl=False).get_tokens(text):
+        while tok not in STANDARD_TYPES: tok = tok.parent
+        cls = STANDARD_TYPES[tok]
+        for i, part in enumerate(val.split('\n')):  # a token over several lines (a docstring) is cut at each line's end
+            if i: lines.append(''.join(cur)); cur = []
+            if part: cur.append(f'<span class="{cls}">{escape(part)}</span>' if cls else escape(part))
+    lines.append(''.join(cur))
+    return lines[:n], HtmlFormatter(style='default').get_style_defs('pre')
+
+
+def source_pages(cfg, dest: Path) -> dict[str, str]:
+    "Write a page and a plain copy of every module of the library into `dest`/SRC_DIR. Returns {path: page}, both from `dest`."
+    from html import escape
+    root, out = cfg.config_path, {}
+    for py in sorted(cfg.lib_path.rglob('*.py')):
+        if '__pycache__' in py.parts: continue
+        rel = py.relative_to(root).as_posix()
+        page = dest/SRC_DIR/(rel + '.html')
+        page.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(py, page.with_name(py.name))
+        lines, css = highlight(py.read_text(encoding='utf-8'))
+        up = '../' * (len(Path(SRC_DIR, rel).parts) - 1)
+        body = ''.join(f'<span class="src-line" id="L{i}"><a class="src-no" href="#L{i}">{i}</a>{l}</span>' for i, l in enumerate(lines, 1))
+        page.write_text(f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+                        f'<title>{escape(rel)} – {escape(cfg.title)}</title><style>{SRC_CSS}\n{css}</style></head>\n<body><header>'
+                        f'<a href="{up}index.html">{escape(cfg.title)}</a> / <strong>{escape(rel)}</strong> (<a href="{escape(py.name)}">plain text</a>)'
+                        f'</header>\n<pre><code>{body}</code></pre>\n</body></html>\n', encoding='utf-8')
+        out[rel] = f'{SRC_DIR}/{rel}.html'
+    return out
+
+
+def link_sources(proc: Path, prefix: str, pages: dict[str, str]) -> tuple[int, int]:
+    """Point show_doc's source links (`[source](PREFIX/slowai/learner.py#L37)` in the processed notebooks) at the source pages,
+    before rendering, so the renderer sees links to files it has. Returns (links changed, notebooks changed)."""
+    pat = re.compile(r'\]\(' + re.escape(prefix) + r'([^)#"\s]+)(#L\d+)?\)')
+    n = n_nbs = 0
+    for f in sorted(proc.rglob('*.ipynb')):
+        def to_page(m):
+            nonlocal n
+            if m.group(1) not in pages: return m.group(0)  # not a module of the library: left for test_docs.py to report
+            n += 1
+            return f']({Path(os.path.relpath(proc/pages[m.group(1)], f.parent)).as_posix()}{m.group(2) or ""})'
+        t = f.read_text(encoding='utf-8')
+        new = pat.sub(to_page, t)
+        if new != t: f.write_text(new, encoding='utf-8'); n_nbs += 1
+    return n, n_nbs
+
+
 def render_quarto(cfg):
     "The path users have: nbdev_docs renders _proc/ with Quarto (our fresh _proc/ is its cache) and moves it to _docs/."
     bin_ = Path(sys.executable).parent
@@ -289,6 +364,8 @@ def main():
     proc = cfg.config_path/'_proc'
     katex, katex_at = katex_files(), katex_url(cfg)  # before the long part: a build without KaTeX stops here and says why
     names, failed = process(cfg, proc)
+    srcs = source_pages(cfg, proc)
+    n_links, n_src_nbs = link_sources(proc, source_prefix(cfg), srcs)
     quarto = shutil.which('quarto')
     if quarto and not os.environ.get('SLOWAI_DOCS_SMALLDOCS'):
         renderer = f"quarto ({quarto}) via nbdev_docs"
@@ -306,6 +383,9 @@ def main():
     print(f"==> KaTeX from {KATEX_DIR} served from {katex_at}" + (f"; {n_math} pages pointed at it instead of the CDN" if n_math else ''))
     if dropped := drop_remote_imports(cfg.doc_path): print(f"==> web-font imports dropped (system fonts instead) from {', '.join(dropped)}")
     if 'smalldocs' in renderer: print(f"==> search matches every word of a query on {all_words_search(cfg.doc_path)} pages ({SEARCH_FILE})")
+    # what a renderer copies of source/ depends on it (smalldocs: the pages linked to): all of it, whichever rendered
+    shutil.copytree(proc/SRC_DIR, cfg.doc_path/SRC_DIR, dirs_exist_ok=True)
+    print(f"==> the source of {len(srcs)} modules served from {SRC_DIR}/; {n_links} source links in {n_src_nbs} notebooks point there")
     pages = sorted(p.name for p in cfg.doc_path.glob('*.html'))
     print(f"==> docs built into {cfg.doc_path.name}/ in {time.time()-t0:.0f} s from {len(names) - len(failed)} of {len(names)} notebooks; renderer: {renderer}")
     print(f"    pages: {' '.join(pages)}")
