@@ -12,6 +12,7 @@ from common import COUNTS, ROOT, counts
 STEPS = [('notebooks', ['tools/run_tests.py', '--flags', 'slow']),
          ('kernel', ['tools/test_kernel.py']),
          ('readme', ['tools/test_readme.py']),
+         ('wheel', ['tools/test_wheel.py']),
          ('api', ['tools/check_api.py']),
          ('structure', ['tools/check_structure.py']),
          ('docs', ['tools/test_docs.py']),

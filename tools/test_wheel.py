@@ -1,0 +1,254 @@
+"""`make test`'s wheel step: the wheel installs and works outside the clone, as `pip install dist/slowai_lib-*.whl` gives it.
+
+1. Builds the sdist and, from it, the wheel (`python -m build --no-isolation`: the venv's setuptools, nothing downloaded) into
+   a temporary folder, and reads the wheel: the package `slowai` and its metadata (name slowai-lib, dependencies, extras).
+2. Creates a fresh venv in a temporary folder outside the source tree. Installing torch into it would cost minutes and
+   gigabytes, so it gets the dependencies already installed in .venv, without slowai itself: a folder of symlinks to
+   everything in .venv's site-packages except slowai's own entries (the package, its dist-info, the editable install's
+   finder and .pth), added by a .pth file in the fresh venv's site-packages (`site.addsitedir`, so their .pth files work).
+   `import slowai` must fail there before the wheel is in.
+3. `pip install --no-deps` the wheel into it; `pip check` is clean there.
+4. From a temporary working directory outside the tree, with the fresh venv's Python: slowai comes from the fresh venv,
+   a short fit (a small net on a synthetic 3-class problem, `TrainCB`, our `Adam`) learns, `lr_find(show=False)` returns
+   the suggestion and its figure, an `export`/`load_learner` round trip where the library has them (SKIP where not), and the
+   venv's console script `slowai-train --help` runs.
+One line per check (PASS/FAIL/SKIP name: detail), then 'N passed, N failed[, N skipped]'. Takes about half a minute.
+
+    .venv/bin/python tools/test_wheel.py
+"""
+import json, os, re, site, subprocess, sys, tempfile, time, traceback, venv, zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+from common import ROOT, cfg, counts
+
+DIST = cfg.lib_name                          # slowai-lib: the distribution
+PKG = cfg.lib_path.name                      # slowai: the package it installs
+WHEEL_STEM = re.sub(r'[-_.]+', '_', DIST)    # slowai_lib: how a wheel's file name spells the distribution
+OWN = re.compile(r'slowai', re.I)            # slowai's own entries in .venv's site-packages: left out of the fresh venv
+
+results = []
+def record(status, name, detail=''):
+    results.append(status)
+    print(f"{status} {name}" + (f": {detail}" if detail else ''), flush=True)
+
+def check(name, f, *args):
+    "Run one check: its return value is the detail; an AssertionError or any error fails it."
+    t0 = time.time()
+    try:
+        out = f(*args)
+        record('PASS', name, (out if isinstance(out, str) else getattr(out, 'detail', '')) + f' ({time.time() - t0:.1f} s)')
+        return out
+    except AssertionError as e: record('FAIL', name, str(e))
+    except Exception as e: record('FAIL', name, f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
+
+def run(cmd, cwd, env=None, timeout=300):
+    return subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+# ---------------------------------------------------------------- 1. the wheel
+
+def build_wheel(out: Path) -> Path:
+    r = run([sys.executable, '-m', 'build', '--no-isolation', '--outdir', out, ROOT], cwd=ROOT)
+    assert r.returncode == 0, f"python -m build failed:\n{(r.stdout + r.stderr)[-3000:]}"
+    whl = sorted(out.glob('*.whl'))
+    want = f'{WHEEL_STEM}-{cfg.version}-py3-none-any.whl'
+    assert [w.name for w in whl] == [want], f"built {[w.name for w in whl]}, expected {want}"
+    sdist = out/f'{WHEEL_STEM}-{cfg.version}.tar.gz'
+    assert sdist.is_file(), f"no sdist {sdist.name} in {sorted(o.name for o in out.iterdir())}"
+    return SimpleNamespace(path=whl[0], detail=f"{whl[0].stat().st_size/1024:.0f} KiB wheel, {sdist.stat().st_size/1024:.0f} KiB sdist")
+
+def wheel_contents(whl: Path) -> str:
+    with zipfile.ZipFile(whl) as z: names, meta = z.namelist(), z.read(f'{WHEEL_STEM}-{cfg.version}.dist-info/METADATA').decode()
+    top = sorted({n.split('/')[0] for n in names})
+    assert top == [PKG, f'{WHEEL_STEM}-{cfg.version}.dist-info'], f"the wheel's top level is {top}: only {PKG}/ and its dist-info belong there"
+    mods = sorted(n.split('/', 1)[1] for n in names if n.startswith(PKG + '/'))
+    tree = sorted(p.relative_to(cfg.lib_path).as_posix() for p in cfg.lib_path.rglob('*.py') if '__pycache__' not in p.parts)
+    assert mods == tree, f"the wheel's {PKG}/ differs from the tree's: missing {sorted(set(tree) - set(mods))}, extra {sorted(set(mods) - set(tree))}"
+    field = lambda k: re.findall(rf'^{k}: (.*)$', meta, re.M)
+    assert field('Name') == [DIST], f"Name: {field('Name')}, expected {DIST}"
+    reqs = [(re.match(r'[A-Za-z0-9_.-]+', r).group().lower(), re.search(r'extra == "([^"]+)"', r)) for r in field('Requires-Dist')]
+    needs = {n for n, e in reqs if e is None}                          # what every install brings
+    extra = lambda x: {n for n, e in reqs if e and e.group(1) == x}    # what an extra adds
+    for dep in ('torch', 'torchvision', 'numpy', 'pillow', 'fastcore', 'fastprogress', 'matplotlib', 'torcheval', 'datasets'):
+        assert dep in needs, f"{dep} is not a dependency: {sorted(needs)}"
+    extras = field('Provides-Extra')
+    for e in ('accelerate', 'tensorboard', 'dev'): assert e in extras, f"no extra {e!r}: {extras}"
+    for e in ('accelerate', 'tensorboard'):
+        assert e not in needs and e in extra(e) and e in extra('dev'), f"{e}: not only in its extra and dev's ({sorted(needs)}, {sorted(extra(e))})"
+    entry = z_read(whl, f'{WHEEL_STEM}-{cfg.version}.dist-info/entry_points.txt')
+    assert re.search(r'^slowai-train = slowai\.cli:cli$', entry, re.M), f"no console script slowai-train in entry_points.txt:\n{entry}"
+    return f"{len(mods)} modules; Name: {DIST}; {len(needs)} dependencies ({', '.join(sorted(needs))}); extras {', '.join(extras)}"
+
+def z_read(whl, name):
+    with zipfile.ZipFile(whl) as z: return z.read(name).decode()
+
+# ---------------------------------------------------------------- 2. the fresh venv, with .venv's dependencies
+
+def fresh_venv(tmp: Path) -> Path:
+    "A venv in `tmp`, with .venv's site-packages less slowai's entries on its path; returns its Python."
+    env_dir, links = tmp/'venv', tmp/'deps'
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(env_dir)
+    py = env_dir/'bin'/'python'
+    sp = Path(run([py, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], cwd=tmp).stdout.strip())
+    assert sp.is_dir() and sp.is_relative_to(env_dir), f"the fresh venv's site-packages {sp} is not inside {env_dir}"
+    ours = [Path(p) for p in site.getsitepackages() if Path(p).is_dir()]
+    assert ours, 'no site-packages in this interpreter: run with .venv/bin/python'
+    links.mkdir()
+    left_out = []
+    for d in ours:
+        for e in sorted(d.iterdir()):
+            if OWN.search(e.name): left_out.append(e.name); continue
+            if not (links/e.name).exists(): (links/e.name).symlink_to(e)
+    (sp/'_dependencies_of_dot_venv.pth').write_text(f"import site; site.addsitedir({str(links)!r})\n")
+    return SimpleNamespace(py=py, sp=sp, detail=f"{len(list(links.iterdir()))} entries of .venv's site-packages linked; left out: {', '.join(left_out)}")
+
+def no_slowai_yet(py, work, env):
+    r = run([py, '-c', f'import {PKG}; print({PKG}.__file__)'], cwd=work, env=env)
+    assert r.returncode != 0, f"`import {PKG}` works in the fresh venv before the wheel is in: from {r.stdout.strip()}"
+    assert 'ModuleNotFoundError' in r.stderr, r.stderr[-800:]
+    return f"`import {PKG}` fails there before the install (ModuleNotFoundError)"
+
+def pip_install(py, whl, work, env, sp):
+    r = run([py, '-m', 'pip', 'install', '--no-deps', '--no-index', '-q', whl], cwd=work, env=env)
+    assert r.returncode == 0, f"pip install --no-deps {whl.name} failed:\n{(r.stdout + r.stderr)[-3000:]}"
+    assert (sp/PKG/'__init__.py').is_file(), f"no {PKG}/__init__.py in {sp} after the install"
+    return f"pip install --no-deps {whl.name}"
+
+def pip_check(py, work, env):
+    r = run([py, '-m', 'pip', 'check'], cwd=work, env=env)
+    assert r.returncode == 0, f"pip check in the fresh venv:\n{(r.stdout + r.stderr)[-3000:]}"
+    return r.stdout.strip()
+
+# ---------------------------------------------------------------- 4. using it, outside the tree
+
+# Runs with the fresh venv's Python in a scratch directory; prints one JSON line per check: [status, name, detail].
+USE = r'''
+import importlib, json, math, os, sys, tempfile, traceback
+from pathlib import Path
+def say(status, name, detail=''): print(json.dumps([status, name, str(detail)]), flush=True)
+def check(name):
+    def deco(f):
+        try: say('PASS', name, f() or '')
+        except Skip as e: say('SKIP', name, e)
+        except Exception as e: say('FAIL', name, f"{type(e).__name__}: {e}\n{traceback.format_exc()[-1500:]}")
+        return f
+    return deco
+class Skip(Exception): pass
+prefix, tree = Path(sys.prefix).resolve(), Path(sys.argv[1]).resolve()
+
+@check('slowai comes from the fresh venv, not the source tree')
+def _():
+    import slowai
+    from importlib.metadata import version, distribution
+    f = Path(slowai.__file__).resolve()
+    assert f.is_relative_to(prefix), f"slowai is {f}, outside the fresh venv {prefix}"
+    assert not f.is_relative_to(tree), f"slowai is {f}, in the source tree"
+    assert slowai.__version__ == version(sys.argv[2]) == sys.argv[3], (slowai.__version__, version(sys.argv[2]))
+    assert Path(distribution(sys.argv[2]).locate_file('')).resolve().is_relative_to(prefix)
+    return f"{f.relative_to(prefix)}, {sys.argv[2]} {slowai.__version__}"
+
+import torch, torch.nn as nn, torch.nn.functional as F
+from slowai.data import DataLoaders, TensorDataLoader
+from slowai.learner import Learner, MetricsCB, MulticlassAccuracy, TrainCB
+from slowai.optimizers import Adam
+torch.manual_seed(0)
+y = torch.arange(300) % 3
+x = torch.randn(300, 2)*0.3 + torch.tensor([[0., 2.], [2., 0.], [-2., -2.]])[y]
+def learner():
+    torch.manual_seed(0)
+    dls = DataLoaders(train=TensorDataLoader(x[:240], y[:240], bs=32, shuffle=True, seed=0), valid=TensorDataLoader(x[240:], y[240:], bs=60))
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    return Learner(model, dls, F.cross_entropy, lr=1e-2, cbs=[TrainCB(), MetricsCB(MulticlassAccuracy())], opt_func=Adam)
+learn = learner()
+
+@check('a short fit learns (TrainCB, our Adam, MetricsCB)')
+def _():
+    learn.metrics_cb = next(cb for cb in learn.cbs if isinstance(cb, MetricsCB))
+    learn.metrics_cb._log = lambda row: None
+    learn.fit(4)
+    ev = [r for r in learn.metrics_cb.history if r['train'] == 'eval']
+    assert len(ev) == 4 and ev[-1]['loss'] < ev[0]['loss'], f"valid losses {[round(r['loss'], 4) for r in ev]}"
+    assert ev[-1]['MulticlassAccuracy'] > 0.9, f"valid accuracy {ev[-1]['MulticlassAccuracy']:.3f}"
+    return f"valid loss {ev[0]['loss']:.3f} -> {ev[-1]['loss']:.3f}, accuracy {ev[-1]['MulticlassAccuracy']:.3f}"
+
+@check('lr_find(show=False) returns the suggestion and its figure')
+def _():
+    import matplotlib.figure
+    res = learner().lr_find(show=False, num_it=40)
+    lr, fig = res
+    assert isinstance(lr, float) and math.isfinite(lr) and 1e-7 <= lr <= 10, f"suggested lr {lr!r}"
+    assert isinstance(fig, matplotlib.figure.Figure), f"figure {type(fig)}"
+    return f"lr {lr:.2e}, {type(fig).__name__}"
+
+def load_learner_module():
+    "The slowai module that defines `load_learner`, found in the installed sources (no module is imported to look)"
+    import slowai
+    for f in sorted(Path(slowai.__file__).parent.glob('*.py')):
+        if 'def load_learner' in f.read_text(encoding='utf-8'): return importlib.import_module(f'slowai.{f.stem}')
+
+@check('export and load_learner round trip: the same predictions')
+def _():
+    mod = load_learner_module()
+    if mod is None or not hasattr(mod, 'load_learner'): raise Skip('no load_learner in the library yet')
+    if not hasattr(learn, 'export'): raise Skip(f'{mod.__name__} has load_learner, but Learner has no export yet')
+    fn = Path(tempfile.mkdtemp())/'learner.pkl'
+    learn.export(fn)
+    back = mod.load_learner(fn)
+    learn.model.eval(); back.model.eval()
+    with torch.no_grad(): a, b = learn.model(x[240:]), back.model(x[240:])
+    assert torch.equal(a, b), f"predictions differ by up to {(a - b).abs().max().item():.3g}"
+    return f"{mod.__name__}.load_learner, {fn.stat().st_size/1024:.0f} KiB: predictions of 60 items equal"
+'''
+
+def use(py, work, env):
+    "Run USE with the fresh venv's Python; record its checks"
+    t0 = time.time()
+    r = run([py, '-c', USE, ROOT, DIST, cfg.version], cwd=work, env=env)
+    print(f"     the checks in the fresh venv took {time.time() - t0:.1f} s")
+    got = 0
+    for line in r.stdout.splitlines():
+        try: status, name, detail = json.loads(line)
+        except ValueError: continue
+        record(status, name, detail); got += 1
+    if r.returncode or not got: record('FAIL', 'the checks in the fresh venv ran', f"exit {r.returncode}, {got} checks:\n{(r.stdout + r.stderr)[-3000:]}")
+
+def console_script(env_dir, work, env):
+    exe = env_dir/'bin'/'slowai-train'
+    assert exe.is_file(), f"no {exe.name} in the fresh venv's bin/"
+    first = exe.read_text().splitlines()[0]
+    assert first.startswith('#!') and Path(first[2:].strip()).parent == env_dir/'bin', f"{exe.name} runs {first}, not the fresh venv's Python"
+    r = run([exe, '--help'], cwd=work, env=env)
+    assert r.returncode == 0 and 'usage' in r.stdout.lower(), f"exit {r.returncode}:\n{(r.stdout + r.stderr)[-2000:]}"
+    return f"exit 0, {len(r.stdout.splitlines())} lines of help"
+
+
+def main():
+    t0 = time.time()
+    with tempfile.TemporaryDirectory(prefix='slowai-wheel-') as tmp:
+        tmp = Path(tmp).resolve()
+        assert not tmp.is_relative_to(ROOT), f"the temporary folder {tmp} is inside the source tree"
+        whl = check(f'the sdist and the wheel build ({WHEEL_STEM}-{cfg.version}-py3-none-any.whl)', build_wheel, tmp/'dist')
+        if whl is None: return finish(t0)
+        whl = whl.path
+        check(f'the wheel holds {PKG}/ as in the tree, named {DIST}, with its dependencies, extras and console script', wheel_contents, whl)
+        made = check("a fresh venv outside the tree, with .venv's dependencies but not slowai", fresh_venv, tmp)
+        if made is None: return finish(t0)
+        py, sp = made.py, made.sp
+        work = tmp/'work'; work.mkdir()
+        env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONSAFEPATH')}
+        env.update(VIRTUAL_ENV=str(py.parent.parent), PATH=f"{py.parent}{os.pathsep}{env.get('PATH', '')}", OMP_NUM_THREADS='1',
+                   MPLBACKEND='Agg', PIP_DISABLE_PIP_VERSION_CHECK='1', PYTHONNOUSERSITE='1')
+        check(f'{PKG} is not importable in the fresh venv before the install', no_slowai_yet, py, work, env)
+        if check('the wheel installs with pip --no-deps', pip_install, py, whl, work, env, sp) is None: return finish(t0)
+        check('pip check is clean in the fresh venv', pip_check, py, work, env)
+        use(py, work, env)
+        check("the fresh venv's console script slowai-train --help runs", console_script, py.parent.parent, work, env)
+    return finish(t0)
+
+def finish(t0):
+    print(f"wheel checks took {time.time() - t0:.0f} s")
+    print(counts(results.count('PASS'), results.count('FAIL'), results.count('SKIP')))
+    return 1 if 'FAIL' in results else 0
+
+
+if __name__ == '__main__': sys.exit(main())
