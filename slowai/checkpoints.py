@@ -18,13 +18,14 @@ from .learner import Callback, CancelFitException, Learner
 __all__ = ['CKPT_FORMAT', 'CKPT_PARTS', 'CheckpointError', 'check_checkpoint', 'read_checkpoint', 'check_state_dict',
            'save_checkpoint', 'load_checkpoint', 'CheckpointCB', 'StopAfterCB', 'SkipToEpochCB']
 
-# %% ../nbs/07_checkpoints.ipynb #0239e819
+# %% ../nbs/07_checkpoints.ipynb #b3ffd86a
 class CheckpointError(ValueError):
     "A checkpoint that cannot be used: unsafe, truncated, damaged, or for another model"
 
 CKPT_FORMAT = 'slowai-checkpoint-1'
 CKPT_PARTS = {'epoch': int, 'model': dict, 'opt': (dict, type(None)), 'cbs': dict, 'dls': dict, 'rng': dict, 'extra': dict}
 
+# %% ../nbs/07_checkpoints.ipynb #678272cd
 def _check_crcs(path:Path):
     "Raise `CheckpointError` unless `path` is a zip file whose members all match their CRC-32"
     try:
@@ -35,6 +36,7 @@ def _check_crcs(path:Path):
         raise CheckpointError(f"{path}: damaged: its part {bad} fails its CRC-32 check (changed on disk); "
                               "resume from another copy, or start afresh") from None
 
+# %% ../nbs/07_checkpoints.ipynb #894e909c
 def _named_tensors(o, name=''):
     "`(name, tensor)` for every tensor in nested dicts, lists and tuples"
     if isinstance(o, torch.Tensor): yield name, o
@@ -56,6 +58,7 @@ def check_checkpoint(ck:dict, src='checkpoint')->dict:
             if t.is_floating_point() and not torch.isfinite(t).all(): bad(f"{part} {k} holds NaN or infinite values")
     return ck
 
+# %% ../nbs/07_checkpoints.ipynb #ed1e92d3
 def read_checkpoint(path:str|Path, map_location='cpu')->dict:
     "Load a checkpoint file with `weights_only=True` and check it; clear errors for missing, unsafe, damaged or incomplete files"
     path = Path(path)
@@ -73,6 +76,7 @@ def read_checkpoint(path:str|Path, map_location='cpu')->dict:
         raise CheckpointError(f"{path}: not a slowai checkpoint (no '{CKPT_FORMAT}' marker)")
     return check_checkpoint(ck, str(path))
 
+# %% ../nbs/07_checkpoints.ipynb #652ca484
 def check_state_dict(model:nn.Module, sd:dict, src='checkpoint'):
     "Raise `CheckpointError` listing missing, unexpected and mis-shaped keys if `sd` does not fit `model`"
     msd = model.state_dict()
@@ -86,7 +90,7 @@ def check_state_dict(model:nn.Module, sd:dict, src='checkpoint'):
         raise CheckpointError(f"The {src} does not match this model: " + '; '.join(parts)
                               + ". Was it saved from a different architecture?")
 
-# %% ../nbs/07_checkpoints.ipynb #5d2b9b6d
+# %% ../nbs/07_checkpoints.ipynb #e9feb5e5
 def _cb_items(learn):
     seen, res = {}, []
     for cb in learn.cbs:
@@ -97,6 +101,7 @@ def _cb_items(learn):
         res.append((k, cb))
     return res
 
+# %% ../nbs/07_checkpoints.ipynb #b6621d76
 def save_checkpoint(path:str|Path, # where to write (atomically)
                     learn:Learner,  # the learner to save
                     epoch:int,      # the last completed epoch
@@ -115,6 +120,7 @@ def _opt_name(opt)->str:
     while isinstance(getattr(opt, 'optimizer', None), torch.optim.Optimizer): opt = opt.optimizer
     return type(opt).__name__
 
+# %% ../nbs/07_checkpoints.ipynb #4bff4c3b
 def _check_opt(opt, ck, src):
     "Raise `CheckpointError` unless the checkpoint's optimizer state was saved by an optimizer like `opt`"
     sd, saved = ck['opt'], ck.get('opt_type')
@@ -127,6 +133,7 @@ def _check_opt(opt, ck, src):
     for g, ours in zip(groups, opt.param_groups):
         if missing := sorted(set(ours) - set(g)): bad(f"its optimizer settings lack {', '.join(missing)} (saved by another optimizer)")
 
+# %% ../nbs/07_checkpoints.ipynb #7d2cde0a
 def load_checkpoint(path:str|Path,  # a file written by `save_checkpoint`
                     learn:Learner|None=None, # restore into this learner; `None` just reads and returns the dict
                     map_location='cpu')->dict:
@@ -150,7 +157,7 @@ def load_checkpoint(path:str|Path,  # a file written by `save_checkpoint`
         raise CheckpointError(f"{path}: damaged checkpoint ({type(e).__name__}: {first_line(e)}); resume from another copy, or start afresh") from None
     return ck
 
-# %% ../nbs/07_checkpoints.ipynb #3a3a3a50
+# %% ../nbs/07_checkpoints.ipynb #5cb14bfd
 class CheckpointCB(Callback):
     "Save a checkpoint to `path` after every `every` completed epochs (and after the last)"
     order = 20  # after metrics and schedulers have finished the epoch
@@ -166,6 +173,7 @@ class CheckpointCB(Callback):
     def after_epoch(self, learn):  # an epoch is done after its evaluation pass, or its training pass without one
         if not learn.training or not learn.do_valid: self._done_epoch(learn)
 
+# %% ../nbs/07_checkpoints.ipynb #d2f49186
 class StopAfterCB(Callback):
     "End the fit once `n` epochs of the run are complete (and checkpointed): a long run done in several sittings"
     order = CheckpointCB.order + 1
@@ -173,6 +181,7 @@ class StopAfterCB(Callback):
     def after_epoch(self, learn):
         if (not learn.training or not learn.do_valid) and learn.epoch + 1 >= self.n: raise CancelFitException()
 
+# %% ../nbs/07_checkpoints.ipynb #57de6dce
 class SkipToEpochCB(Callback):
     "Start the fit at epoch `start_epoch`, the one after a checkpoint's: resume with `fit(n, cbs=SkipToEpochCB(e))`"
     order = -100  # before anything reads `learn.epochs` (`ProgressCB` wraps it in its progress bar)

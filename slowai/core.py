@@ -42,7 +42,7 @@ def set_rng_states(s:dict):
     torch.set_rng_state(s['torch'])
     if s.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
-# %% ../nbs/00_core.ipynb #eeb863df
+# %% ../nbs/00_core.ipynb #7aa7deae
 def default_device():
     "cuda if there is one, then mps, then cpu"
     if torch.cuda.is_available(): return torch.device('cuda')
@@ -51,6 +51,7 @@ def default_device():
 
 def_device = default_device()
 
+# %% ../nbs/00_core.ipynb #c59e7e24
 def to_device(x, device=None):
     "Move a tensor, or the tensors in a (nested) list, tuple or dict, to `device` (default `def_device`)"
     device = def_device if device is None else device
@@ -68,7 +69,7 @@ def to_cpu(x):
         return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
     return x
 
-# %% ../nbs/00_core.ipynb #677bd759
+# %% ../nbs/00_core.ipynb #9fbcc8b1
 def split_batch(batch, n_inp:int=1)->tuple:
     "`(inputs, targets)` of a tuple or list batch: the first `n_inp` elements go into the model, the rest are targets"
     if isinstance(batch, Mapping):
@@ -77,6 +78,7 @@ def split_batch(batch, n_inp:int=1)->tuple:
     batch = tuple(batch) if isinstance(batch, (list, tuple)) else (batch,)
     return batch[:n_inp], batch[n_inp:]
 
+# %% ../nbs/00_core.ipynb #cb972e4c
 def by_keys(inputs, # key(s) of the model's inputs, in the order the model takes them
             targets # key(s) of the targets, in the order the loss takes them
            ):
@@ -97,9 +99,7 @@ def is_main_process()->bool:
     "True in the process that should print and write files: rank 0 under `torchrun`/`accelerate launch`, or a lone process"
     return int(os.environ.get('RANK', '0')) == 0
 
-# %% ../nbs/00_core.ipynb #044843d7
-def _umask()->int: m = os.umask(0); os.umask(m); return m
-
+# %% ../nbs/00_core.ipynb #e4efdbae
 def _running(pid:int)->bool:
     "Whether process `pid` exists (on other systems than POSIX we cannot ask safely, so we assume it does)"
     if os.name != 'posix': return True
@@ -108,15 +108,31 @@ def _running(pid:int)->bool:
     except PermissionError: pass   # another user's process
     return True
 
+def _remove_debris(path:Path):
+    "Remove the temporary files that killed writers of `path` left: `.<name>.<pid>.<random>.tmp` of a process that is gone"
+    for old in path.parent.glob(f'.{path.name}.*.tmp'):
+        pid = old.name[len(path.name)+2:].split('.')[0]
+        if pid.isdigit() and not _running(int(pid)): old.unlink(missing_ok=True)
+
+# %% ../nbs/00_core.ipynb #687d0265
+def _umask()->int: m = os.umask(0); os.umask(m); return m
+
+def _fsync_dir(d:Path):
+    "`fsync` directory `d`, so a rename in it survives a crash; some file systems cannot, and then it does nothing"
+    try:
+        dfd = os.open(d, os.O_RDONLY)
+        try: os.fsync(dfd)
+        finally: os.close(dfd)
+    except OSError: pass
+
+# %% ../nbs/00_core.ipynb #9672b8c0
 def atomic_write(path:str|Path, # the file to (re)place
                  data:bytes     # its whole contents
                 )->Path:
     "Write `data` to `path` through a temporary file, `fsync` and an atomic rename; the next write removes a killed writer's temporary file"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for old in path.parent.glob(f'.{path.name}.*.tmp'):   # `.<name>.<pid>.<random>.tmp`
-        pid = old.name[len(path.name)+2:].split('.')[0]
-        if pid.isdigit() and not _running(int(pid)): old.unlink(missing_ok=True)
+    _remove_debris(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.{os.getpid()}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f:
@@ -127,18 +143,16 @@ def atomic_write(path:str|Path, # the file to (re)place
         Path(tmp).unlink(missing_ok=True)
         if isinstance(e, OSError) and e.filename is None: raise OSError(e.errno, e.strerror, str(path)) from None
         raise
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try: os.fsync(dfd)
-        finally: os.close(dfd)
-    except OSError: pass  # some file systems cannot fsync a directory
+    _fsync_dir(path.parent)
     return path
 
+# %% ../nbs/00_core.ipynb #914e6a3f
 def atomic_save(obj, path:str|Path)->Path:
     "`torch.save(obj)` to `path` atomically: serialised in memory, then written with `atomic_write`"
     buf = io.BytesIO(); torch.save(obj, buf)
     return atomic_write(path, buf.getvalue())
 
+# %% ../nbs/00_core.ipynb #5cf97616
 def first_line(e:BaseException)->str:
     "The first line of an error's message (its type's name when it has none): for one-line error reports"
     return (str(e).strip().splitlines() or [type(e).__name__])[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['FMNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_SHA256', 'FMNIST_SIZES', 'FMNIST_STATS', 'FMNIST_HUB', 'DEBIAN_DIR',
@@ -32,7 +33,6 @@ DEBIAN_DIR = Path('/usr/share/datasets/fashion-mnist')
 
 # %% ../nbs/01_data.ipynb #252a28ff
 def _sha256(b): return hashlib.sha256(b).hexdigest()
-
 def read_idx(fn:str|Path,        # an IDX file, gzipped (`.gz`) or not
              shape:tuple,        # the expected shape, e.g. `(60000, 28, 28)`
              sha256:str|None=None # expected SHA-256 of the uncompressed bytes; `None` skips the check
@@ -54,21 +54,18 @@ def read_idx(fn:str|Path,        # an IDX file, gzipped (`.gz`) or not
     if len(raw) > hdr + n:
         raise ValueError(f"{fn}: {'decompresses to' if gz else 'has'} more than the {hdr + n} bytes an IDX file of shape "
                          f"{tuple(shape)} holds; it is not the original file. Delete it and fetch the original again.")
-    if len(raw) < hdr + n:
-        raise ValueError(f"{fn}: {len(raw) - hdr} data bytes; expected {n} for shape {tuple(shape)} (truncated file).")
+    if len(raw) < hdr + n: raise ValueError(f"{fn}: {len(raw) - hdr} data bytes; expected {n} for shape {tuple(shape)} (truncated file).")
     if sha256 is not None and (h := _sha256(raw)) != sha256:
         raise ValueError(f"{fn}: SHA-256 of the uncompressed data is {h}; expected {sha256}. "
                          "The file is corrupt or not the original Fashion-MNIST.")
     return np.frombuffer(raw, np.uint8, offset=hdr).reshape(shape)
 
 # %% ../nbs/01_data.ipynb #4551ff40
-_HOWTO = ("Get Fashion-MNIST one of three ways: pass path= (or set SLOWAI_DATA) to a directory holding the four "
-          "original IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
-          "t10k-labels-idx1-ubyte.gz); install the Debian package (apt-get install dataset-fashion-mnist, which puts them "
-          f"in {DEBIAN_DIR}); or let slowai download '{FMNIST_HUB}' from the Hugging Face hub.")
+_HOWTO = ("Get Fashion-MNIST one of three ways: pass path= (or set SLOWAI_DATA) to a directory holding the four original IDX files "
+          "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz); install the "
+          f"Debian package (apt-get install dataset-fashion-mnist, which puts them in {DEBIAN_DIR}); or let slowai download '{FMNIST_HUB}' from the Hugging Face hub.")
 
 def _find_file(d:Path, name): return next((fn for fn in (d/f'{name}.gz', d/name) if fn.is_file()), None)
-
 def find_fashion_mnist(path:str|Path|None=None # a directory with the four IDX files; default: `SLOWAI_DATA`, then Debian's
                       )->Path|None:
     "The directory to read Fashion-MNIST from, or `None` to use the HF hub"
@@ -80,7 +77,7 @@ def find_fashion_mnist(path:str|Path|None=None # a directory with the four IDX f
     what = 'does not exist' if not d.is_dir() else f"lacks {', '.join(m + '[.gz]' for m in missing)}"
     raise FileNotFoundError(f"Fashion-MNIST directory {d} (from {'path=' if path is not None else 'SLOWAI_DATA='}) {what}. {_HOWTO}")
 
-# %% ../nbs/01_data.ipynb #b73cae1c
+# %% ../nbs/01_data.ipynb #2960343c
 def _pixel_stats(x:torch.Tensor)->tuple:
     "Exact pixel mean and population std of uint8 images, from their histogram: floats for `[n,h,w]`, per channel for `[n,c,h,w]`"
     v = torch.arange(256, dtype=torch.float64)
@@ -99,6 +96,7 @@ def _check_split(split, x, y, src):
         raise ValueError(f"{src}: {split} pixel mean/std {m[0]:.4f}/{m[1]:.4f}; expected {em}/{es}. This is not the original Fashion-MNIST.")
     return x, y
 
+# %% ../nbs/01_data.ipynb #1b97b9c4
 def _read_dir(d:Path):
     def read(split, imgs, lbls, n):
         return _check_split(split, torch.from_numpy(read_idx(_find_file(d, imgs), (n, 28, 28), FMNIST_SHA256[imgs]).copy()),
@@ -109,13 +107,11 @@ def _load_hub(**kwargs):
     import datasets
     try: return datasets.load_dataset(FMNIST_HUB, **kwargs)
     except Exception as e: raise ConnectionError(f"Could not load '{FMNIST_HUB}' from the Hugging Face hub ({type(e).__name__}: {e}). {_HOWTO}") from e
-
 def _tensors_from_dsd(dsd, splits=tuple(FMNIST_FILES)):  # decoded as any image dataset is (below), then checked
     return {s: _check_split(s, x, y, FMNIST_HUB) for s, (x, y) in _image_tensors({s: dsd[s] for s in splits}, FMNIST_HUB)[0].items()}
 
 @lru_cache(maxsize=4)
 def _cached_tensors(d): return _read_dir(Path(d)) if d is not None else _tensors_from_dsd(_load_hub())
-
 def fashion_mnist_tensors(path:str|Path|None=None # see `find_fashion_mnist`
                          )->dict:
     "`{'train': (x, y), 'test': (x, y)}` with `x` uint8 `[n,28,28]`, `y` int64, decoded once per process and checked"
@@ -135,7 +131,7 @@ def load_fashion_mnist(path:str|Path|None=None # see `find_fashion_mnist`
     return datasets.DatasetDict({split: datasets.Dataset.from_dict({'image': list(x.numpy()), 'label': y.tolist()}, features=fmnist_features())
                                  for split, (x, y) in fashion_mnist_tensors(d).items()})
 
-# %% ../nbs/01_data.ipynb #a1d5e011
+# %% ../nbs/01_data.ipynb #d85eb7f8
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff')
 _SOURCES = "pass a DatasetDict, a save_to_disk directory, or an image folder (train/<class>/*.png beside test/<class>/*.png, or <class>/*.png)"
 _SPLITS, _VALID = ('train', 'valid', 'validation', 'val', 'test'), ('valid', 'validation', 'val')
@@ -155,6 +151,7 @@ def load_image_dataset(path:str|Path # a directory written by `save_to_disk`, or
     def split(v): return datasets.Dataset.from_dict({'image': list(map(str, v)), 'label': [f.parent.name for f in v]}, features=feats)
     return datasets.DatasetDict({s: split(v) for s, v in files.items() if v})
 
+# %% ../nbs/01_data.ipynb #84d645d6
 def _image_tensors(dsd, src)->tuple:
     "`({split: (x, y)}, classes)` of a dict of `Dataset`s: uint8 `x`, `[n,h,w]` if every pixel is grey else `[n,3,h,w]`; int64 `y`"
     import datasets
@@ -173,7 +170,7 @@ def _image_tensors(dsd, src)->tuple:
     grey = all(torch.equal(x[:, 0], x[:, 1]) and torch.equal(x[:, 0], x[:, 2]) for x in xs.values())
     return {s: ((x[:, 0] if grey else x).contiguous(), ys[s].long()) for s, x in xs.items()}, feats[lbl].names
 
-# %% ../nbs/01_data.ipynb #4588e86d
+# %% ../nbs/01_data.ipynb #cd9054f9
 class TensorDataLoader:
     "Batches `(x, y)` from in-memory tensors by slicing with (optionally seeded, shuffled) indices"
     def __init__(self, x:torch.Tensor, # uint8 images `[n,h,w]` or `[n,c,h,w]` (or any tensor batched along dim 0)
@@ -189,8 +186,7 @@ class TensorDataLoader:
         self.x, self.y = x.to(device) if device else x, y.to(device) if device else y
         self.bs, self.shuffle, self.drop_last, self.mean, self.std = bs, shuffle, drop_last, mean, std
         self._norm = [v if isinstance(v, (int, float)) else torch.tensor(v, device=self.x.device).float().view(-1, 1, 1) for v in (mean, std)]
-        if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,)).item()) if seed is None else seed)
 
     def __len__(self): return len(self.x)//self.bs if self.drop_last else math.ceil(len(self.x)/self.bs)
     @property
@@ -204,21 +200,25 @@ class TensorDataLoader:
             if x.ndim == 3: x = x.unsqueeze(1)
         return x, self.y[idx]
 
-    def __iter__(self):
-        n = len(self.x)
-        order = torch.randperm(n, generator=self.generator).to(self.x.device) if self.shuffle else None
-        for i in range(len(self)):
-            sl = slice(i*self.bs, min((i+1)*self.bs, n))
-            yield self.batch(order[sl] if order is not None else sl)
+# %% ../nbs/01_data.ipynb #d25bc16e
+@patch
+def __iter__(self:TensorDataLoader):
+    n = len(self.x)
+    order = torch.randperm(n, generator=self.generator).to(self.x.device) if self.shuffle else None
+    for i in range(len(self)):
+        sl = slice(i*self.bs, min((i+1)*self.bs, n))
+        yield self.batch(order[sl] if order is not None else sl)
 
-    def state_dict(self):
-        "The shuffling generator's state: where the next epoch's order comes from"
-        return {'generator': self.generator.get_state()}
-    def load_state_dict(self, sd):
-        "Restore the shuffling state saved by `state_dict`"
-        self.generator.set_state(sd['generator'])
+@patch
+def state_dict(self:TensorDataLoader):
+    "The shuffling generator's state: where the next epoch's order comes from"
+    return {'generator': self.generator.get_state()}
+@patch
+def load_state_dict(self:TensorDataLoader, sd):
+    "Restore the shuffling state saved by `state_dict`"
+    self.generator.set_state(sd['generator'])
 
-# %% ../nbs/01_data.ipynb #ea3359f6
+# %% ../nbs/01_data.ipynb #3ff2ad5b
 class DataLoaders(dict):
     "A dict of named loaders; `train` is the first, `valid` the second (what the Learner evaluates on); `classes` names the labels"
     def __init__(self, *args, classes:list|None=None, **loaders): # `classes`: the label names, where known
@@ -228,14 +228,12 @@ class DataLoaders(dict):
     @property
     def valid(self): "The second loader (validation, or test)"; return list(self.values())[1]
     @property
-    def n_channels(self)->int:
-        "Channels of the training images: `c` of `[n,c,h,w]`, 1 for grey `[n,h,w]`"
-        return self.train.x.shape[1] if self.train.x.ndim == 4 else 1
+    def n_channels(self)->int: "Channels of the training images: `c` of `[n,c,h,w]`, 1 for grey `[n,h,w]`"; return self.train.x.shape[1] if self.train.x.ndim == 4 else 1
 
+# %% ../nbs/01_data.ipynb #936a044a
 def _check_dl_args(bs, valid_pct):
     if not isinstance(bs, int) or bs <= 0: raise ValueError(f"bs must be a positive integer, got {bs!r}")
     if not 0 <= valid_pct < 1: raise ValueError(f"valid_pct must be in [0, 1), got {valid_pct!r}")
-
 def _split_dls(tens:dict, classes, bs, stats, valid_pct, seed, shuffle, device)->DataLoaders:
     "Loaders of `{split: (x, y)}`: `train` (less a seeded `valid_pct` holdout, `valid`), then the other splits; `stats`: default `train`'s"
     (x, y), (mean, std) = tens['train'], stats or _pixel_stats(tens['train'][0])
@@ -243,8 +241,7 @@ def _split_dls(tens:dict, classes, bs, stats, valid_pct, seed, shuffle, device)-
     if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
     splits, kw = {'train': (x, y)}, dict(bs=bs, mean=mean, std=std, device=device)
     if valid_pct:
-        perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-        n_val = int(round(len(x)*valid_pct))
+        perm, n_val = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)), int(round(len(x)*valid_pct))
         vi, ti = perm[:n_val].sort().values, perm[n_val:].sort().values
         splits = {'train': (x[ti], y[ti]), 'valid': (x[vi], y[vi])}
     dls = DataLoaders(classes=classes)   # train first; the evaluation loaders, in order, draw their seeds from the global RNG
@@ -252,6 +249,7 @@ def _split_dls(tens:dict, classes, bs, stats, valid_pct, seed, shuffle, device)-
         dls[k] = TensorDataLoader(xs, ys, shuffle=shuffle, seed=seed, **kw) if k == 'train' else TensorDataLoader(xs, ys, **kw)
     return dls
 
+# %% ../nbs/01_data.ipynb #fbb1031b
 def fashion_mnist(bs:int=512,              # batch size
                   path:str|Path|None=None, # see `find_fashion_mnist`
                   device=None,             # keep the data and produce batches on this device
@@ -289,7 +287,6 @@ def dl_items(dls)->list:
     if isinstance(dls, (list, tuple)): return list(enumerate(dls))
     if hasattr(dls, 'train'): return [('train', dls.train), ('valid', getattr(dls, 'valid', None))]  # e.g. fastai's
     return []
-
 def get_dl(dls, i:int):
     "Loader `i` of `dls` in `dl_items` order: 0 trains, 1 evaluates"
     return dl_items(dls)[i][1]

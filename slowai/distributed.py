@@ -7,6 +7,8 @@ from __future__ import annotations
 import math, os, socket, subprocess, sys
 from contextlib import ExitStack
 
+from fastcore.basics import patch
+
 import torch
 from accelerate import Accelerator, DataLoaderConfiguration
 from accelerate.data_loader import DataLoaderStateMixin
@@ -25,7 +27,7 @@ from .checkpoints import CheckpointCB
 __all__ = ['MIXED_PRECISIONS', 'ShardedLoader', 'check_accelerate_args', 'AccelerateCB', 'accelerate_learner', 'free_port',
            'launch']
 
-# %% ../nbs/08_accelerate.ipynb #c47b8464
+# %% ../nbs/08_accelerate.ipynb #3a866711
 class ShardedLoader(DataLoaderStateMixin):
     "One process's slice of every global batch of a `TensorDataLoader`: same batches and order as one process would see"
     def __init__(self, dl:TensorDataLoader, # the loader to shard; `dl.bs` is the *global* batch size
@@ -49,32 +51,39 @@ class ShardedLoader(DataLoaderStateMixin):
         "Batch size of this process's shard"
         return self.dl.bs // self.world
 
-    def shard(self, idx:torch.Tensor)->torch.Tensor:
-        "This process's contiguous slice of the global batch `idx`, padded with repeats to `ceil(len(idx)/world)` rows"
-        c = math.ceil(len(idx)/self.world)
-        part = idx[self.rank*c:(self.rank+1)*c]
-        if len(part) < c: part = torch.cat([part, idx[torch.arange(c - len(part), device=idx.device) % len(idx)]])
-        return part
+# %% ../nbs/08_accelerate.ipynb #63025744
+@patch
+def shard(self:ShardedLoader, idx:torch.Tensor)->torch.Tensor:
+    "This process's contiguous slice of the global batch `idx`, padded with repeats to `ceil(len(idx)/world)` rows"
+    c = math.ceil(len(idx)/self.world)
+    part = idx[self.rank*c:(self.rank+1)*c]
+    if len(part) < c: part = torch.cat([part, idx[torch.arange(c - len(part), device=idx.device) % len(idx)]])
+    return part
 
-    def __iter__(self):
-        dl, n = self.dl, self.dl.n
-        order = torch.randperm(n, generator=dl.generator).to(dl.x.device) if dl.shuffle else torch.arange(n, device=dl.x.device)
-        self.begin()
-        self.remainder = 0 if dl.drop_last else n % dl.bs  # real rows in the last global batch (0: it is full)
-        try:
-            for i in range(len(dl)):
-                self.end_of_dataloader = i == len(dl) - 1
-                yield dl.batch(self.shard(order[i*dl.bs:min((i+1)*dl.bs, n)]))
-        finally: self.end()
+# %% ../nbs/08_accelerate.ipynb #f9fb0ff8
+@patch
+def __iter__(self:ShardedLoader):
+    dl, n = self.dl, self.dl.n
+    order = torch.randperm(n, generator=dl.generator).to(dl.x.device) if dl.shuffle else torch.arange(n, device=dl.x.device)
+    self.begin()
+    self.remainder = 0 if dl.drop_last else n % dl.bs  # real rows in the last global batch (0: it is full)
+    try:
+        for i in range(len(dl)):
+            self.end_of_dataloader = i == len(dl) - 1
+            yield dl.batch(self.shard(order[i*dl.bs:min((i+1)*dl.bs, n)]))
+    finally: self.end()
 
-    def state_dict(self):
-        "The wrapped loader's shuffling state"
-        return self.dl.state_dict()
-    def load_state_dict(self, sd):
-        "Restore the wrapped loader's shuffling state"
-        self.dl.load_state_dict(sd)
+@patch
+def state_dict(self:ShardedLoader):
+    "The wrapped loader's shuffling state"
+    return self.dl.state_dict()
 
-# %% ../nbs/08_accelerate.ipynb #5bc759c0
+@patch
+def load_state_dict(self:ShardedLoader, sd):
+    "Restore the wrapped loader's shuffling state"
+    self.dl.load_state_dict(sd)
+
+# %% ../nbs/08_accelerate.ipynb #36a3c4f8
 MIXED_PRECISIONS = ('no', 'bf16', 'fp16')
 
 def check_accelerate_args(mixed_precision:str='no', # 'no', 'bf16' or 'fp16'
@@ -89,6 +98,7 @@ def check_accelerate_args(mixed_precision:str='no', # 'no', 'bf16' or 'fp16'
     if not (isinstance(grad_accum, int) and grad_accum >= 1):
         raise ValueError(f"grad_accum must be an integer >= 1 (1 means no accumulation), got {grad_accum!r}")
 
+# %% ../nbs/08_accelerate.ipynb #313e1dce
 def _accelerator(mixed_precision, grad_accum, cpu):
     kw = dict(mixed_precision=mixed_precision, gradient_accumulation_steps=grad_accum, cpu=cpu,
               dataloader_config=DataLoaderConfiguration(split_batches=True))
@@ -99,7 +109,7 @@ def _accelerator(mixed_precision, grad_accum, cpu):
         AcceleratorState._reset_state()
         return Accelerator(**kw)
 
-# %% ../nbs/08_accelerate.ipynb #0948ff17
+# %% ../nbs/08_accelerate.ipynb #ac184af0
 def _silence(cb):
     for nm in dir(type(cb)):
         if nm.startswith(('before_', 'after_', 'cleanup_')): setattr(cb, nm, None)
@@ -126,63 +136,78 @@ class AccelerateCB(TrainCB):
         "Number of processes"
         return self.accelerator.num_processes
 
-    def before_fit(self, learn):
-        acc = self.accelerator
-        self.model, learn.opt = acc.prepare(learn.model, learn.opt)  # `learn.model` stays the plain module
-        self.orig_dls = learn.dls
-        sharded = {k: ShardedLoader(dl, acc.process_index, self.world) for k, dl in dl_items(learn.dls) if dl is not None}
-        learn.dls = DataLoaders(sharded, classes=getattr(learn.dls, 'classes', None))  # same names (positions, for a list) as before: `learn.dls['test']` still works
-        for cb in learn.cbs:
-            if isinstance(cb, DeviceCB): cb.device = acc.device
-            if not self.is_main and isinstance(cb, MetricsCB): cb._log = lambda row: None
-            if not self.is_main and isinstance(cb, self.main_only): _silence(cb)
+# %% ../nbs/08_accelerate.ipynb #618a3f9e
+@patch
+def before_fit(self:AccelerateCB, learn):
+    acc = self.accelerator
+    self.model, learn.opt = acc.prepare(learn.model, learn.opt)  # `learn.model` stays the plain module
+    self.orig_dls = learn.dls
+    sharded = {k: ShardedLoader(dl, acc.process_index, self.world) for k, dl in dl_items(learn.dls) if dl is not None}
+    learn.dls = DataLoaders(sharded, classes=getattr(learn.dls, 'classes', None))  # same names (positions, for a list) as before: `learn.dls['test']` still works
+    for cb in learn.cbs:
+        if isinstance(cb, DeviceCB): cb.device = acc.device
+        if not self.is_main and isinstance(cb, MetricsCB): cb._log = lambda row: None
+        if not self.is_main and isinstance(cb, self.main_only): _silence(cb)
 
-    def before_epoch(self, learn):
-        self.model.train(learn.training)
-        for cb in learn.cbs:  # schedulers are built in their `before_fit`, after ours
-            if isinstance(cb, BaseSchedulerCB) and hasattr(cb, 'sched') and not isinstance(cb.sched, AcceleratedScheduler):
-                cb.sched = self.accelerator.prepare_scheduler(cb.sched)
-        if not learn.training: self._sync_buffers(learn)
+# %% ../nbs/08_accelerate.ipynb #cfde4f5d
+@patch
+def before_epoch(self:AccelerateCB, learn):
+    self.model.train(learn.training)
+    for cb in learn.cbs:  # schedulers are built in their `before_fit`, after ours
+        if isinstance(cb, BaseSchedulerCB) and hasattr(cb, 'sched') and not isinstance(cb.sched, AcceleratedScheduler):
+            cb.sched = self.accelerator.prepare_scheduler(cb.sched)
+    if not learn.training: self._sync_buffers(learn)
 
-    def _sync_buffers(self, learn):
-        "BatchNorm running statistics: each process updated them with its own slices; take the main process's"
-        if self.world > 1:
-            for b in learn.model.buffers(): torch.distributed.broadcast(b, 0)
+@patch
+def _sync_buffers(self:AccelerateCB, learn):
+    "BatchNorm running statistics: each process updated them with its own slices; take the main process's"
+    if self.world > 1:
+        for b in learn.model.buffers(): torch.distributed.broadcast(b, 0)
 
-    def before_batch(self, learn):
-        learn.batch = to_device(learn.batch, self.accelerator.device)
-        if learn.training:
-            self._ctx = ExitStack()
-            self._ctx.enter_context(self.accelerator.accumulate(self.model))
+# %% ../nbs/08_accelerate.ipynb #e2920d11
+@patch
+def before_batch(self:AccelerateCB, learn):
+    learn.batch = to_device(learn.batch, self.accelerator.device)
+    if learn.training:
+        self._ctx = ExitStack()
+        self._ctx.enter_context(self.accelerator.accumulate(self.model))
 
-    def predict(self, learn): learn.preds = self.model(*learn.xb)
-    def backward(self, learn): self.accelerator.backward(learn.loss)
+@patch
+def predict(self:AccelerateCB, learn): learn.preds = self.model(*learn.xb)
+@patch
+def backward(self:AccelerateCB, learn): self.accelerator.backward(learn.loss)
 
-    def after_batch(self, learn):
-        if self.world == 1: return
-        learn.local_batch, learn.local_preds, learn.local_loss = learn.batch, learn.preds, learn.loss
-        n_inp, yb = len(learn.xb), learn.yb
-        preds, *tgts = self.accelerator.gather_for_metrics((learn.preds.detach(), *yb))
-        with torch.no_grad(): learn.loss = learn.loss_func(preds, *tgts)
-        # inputs are not gathered: `[n, 0]` stand-ins keep `len(x)` right for the metrics' weights
-        learn.preds, learn.batch = preds, (*[preds.new_empty(len(preds), 0)]*n_inp, *tgts)
+@patch
+def cleanup_batch(self:AccelerateCB, learn):
+    if self._ctx is not None: self._ctx.close(); self._ctx = None
 
-    def cleanup_batch(self, learn):
-        if self._ctx is not None: self._ctx.close(); self._ctx = None
+# %% ../nbs/08_accelerate.ipynb #4a8762d0
+@patch
+def after_batch(self:AccelerateCB, learn):
+    if self.world == 1: return
+    learn.local_batch, learn.local_preds, learn.local_loss = learn.batch, learn.preds, learn.loss
+    n_inp, yb = len(learn.xb), learn.yb
+    preds, *tgts = self.accelerator.gather_for_metrics((learn.preds.detach(), *yb))
+    with torch.no_grad(): learn.loss = learn.loss_func(preds, *tgts)
+    # inputs are not gathered: `[n, 0]` stand-ins keep `len(x)` right for the metrics' weights
+    learn.preds, learn.batch = preds, (*[preds.new_empty(len(preds), 0)]*n_inp, *tgts)
 
-    def after_fit(self, learn): self._sync_buffers(learn)
+# %% ../nbs/08_accelerate.ipynb #c1d41d41
+@patch
+def after_fit(self:AccelerateCB, learn): self._sync_buffers(learn)
 
-    def cleanup_fit(self, learn):
-        acc = self.accelerator
-        learn.dls = self.orig_dls
-        if isinstance(learn.opt, AcceleratedOptimizer): learn.opt = learn.opt.optimizer
-        for cb in learn.cbs:
-            if isinstance(cb, BaseSchedulerCB) and isinstance(getattr(cb, 'sched', None), AcceleratedScheduler):
-                cb.sched = cb.sched.scheduler
-        acc.unwrap_model(self.model, keep_fp32_wrapper=False)  # takes the autocast wrapper off `learn.model`
-        learn.model.__dict__.pop('_is_accelerate_prepared', None)
-        self.model = None
-        acc.free_memory()
+@patch
+def cleanup_fit(self:AccelerateCB, learn):
+    acc = self.accelerator
+    learn.dls = self.orig_dls
+    if isinstance(learn.opt, AcceleratedOptimizer): learn.opt = learn.opt.optimizer
+    for cb in learn.cbs:
+        if isinstance(cb, BaseSchedulerCB) and isinstance(getattr(cb, 'sched', None), AcceleratedScheduler):
+            cb.sched = cb.sched.scheduler
+    acc.unwrap_model(self.model, keep_fp32_wrapper=False)  # takes the autocast wrapper off `learn.model`
+    learn.model.__dict__.pop('_is_accelerate_prepared', None)
+    self.model = None
+    acc.free_memory()
 
 # %% ../nbs/08_accelerate.ipynb #c13d4989
 def accelerate_learner(learn:Learner,           # a learner whose callbacks include a `TrainCB`
@@ -198,13 +223,14 @@ def accelerate_learner(learn:Learner,           # a learner whose callbacks incl
     learn.cbs[i] = cb
     return learn
 
-# %% ../nbs/08_accelerate.ipynb #0de64c0a
+# %% ../nbs/08_accelerate.ipynb #1efe9d85
 def free_port()->int:
     "A TCP port on 127.0.0.1 that is free right now"
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
 
+# %% ../nbs/08_accelerate.ipynb #acdf0a9e
 def launch(script:str|os.PathLike, # a Python file, or a module name with `module=True`
            *args:str,              # its command-line arguments
            num_processes:int=2,    # processes to start

@@ -6,6 +6,8 @@
 from __future__ import annotations
 from functools import partial
 
+from fastcore.basics import patch
+
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -66,7 +68,7 @@ class CNNWithGeneralReLUAndBatchNorm(nn.Module):
 
     def forward(self, x): return self.layers(x)
 
-# %% ../nbs/03_models.ipynb #c7d670f9
+# %% ../nbs/03_models.ipynb #7ab394ad
 def init_leaky_weights(m:nn.Module, # applied with `model.apply`
                        leak:float=0.):
     "Kaiming-normal weights (with `a=leak`) and zero biases for conv and linear layers"
@@ -74,6 +76,7 @@ def init_leaky_weights(m:nn.Module, # applied with `model.apply`
         nn.init.kaiming_normal_(m.weight, a=leak)
         if m.bias is not None: nn.init.zeros_(m.bias)
 
+# %% ../nbs/03_models.ipynb #d2765806
 def get_kaiming_initalized_model(leak:float=0.1, # leak of the `GeneralReLU`s (which also subtract 0.4)
                                  norm=nn.BatchNorm2d,
                                  n_in:int=1,     # input channels
@@ -85,12 +88,13 @@ def get_kaiming_initalized_model(leak:float=0.1, # leak of the `GeneralReLU`s (w
 
 get_kaiming_initialized_model = get_kaiming_initalized_model  # the correct spelling
 
-# %% ../nbs/03_models.ipynb #54ef410d
+# %% ../nbs/03_models.ipynb #46f0af9f
 def layer_stats(o:torch.Tensor, near_zero:float=0.5)->torch.Tensor:
     "`[mean, std, share of |o| < near_zero]` of a layer's output, as a tensor (reading it is left to the caller)"
     o = o.detach().float()
     return torch.stack([o.mean(), o.std(), (o.abs() < near_zero).float().mean()])
 
+# %% ../nbs/03_models.ipynb #01813e98
 def activation_stats(model:nn.Module, xb:torch.Tensor, layers=None)->list:
     "`(mean, std)` of each layer's output (default: the model's `layers` children) for one batch"
     layers = list(model.layers if layers is None else layers)
@@ -101,7 +105,7 @@ def activation_stats(model:nn.Module, xb:torch.Tensor, layers=None)->list:
         for h in hooks: h.remove()
     return stats
 
-# %% ../nbs/03_models.ipynb #d7019e47
+# %% ../nbs/03_models.ipynb #905bbdd5
 class ActivationStatsCB(Callback):
     "Per-layer activation mean, std and near-zero share over training batches, with a plot"
     def __init__(self, modules=None, # modules to hook; default the model's `layers` children (or its children) with parameters
@@ -124,20 +128,23 @@ class ActivationStatsCB(Callback):
     def cleanup_fit(self, learn):
         for h in self._hooks: h.remove()
 
-    @property
-    def stats(self)->torch.Tensor:
-        "`[n_layers, n_batches, 3]`: mean, std, near-zero share"
-        return torch.stack([torch.cat(b)[:n] if b else torch.empty(0, 3) for b, n in zip(self._bufs, self._n)]).cpu()
+# %% ../nbs/03_models.ipynb #fd7933de
+@patch(as_prop=True)
+def stats(self:ActivationStatsCB)->torch.Tensor:
+    "`[n_layers, n_batches, 3]`: mean, std, near-zero share"
+    return torch.stack([torch.cat(b)[:n] if b else torch.empty(0, 3) for b, n in zip(self._bufs, self._n)]).cpu()
 
-    def plot_stats(self, figsize=(12, 3)):
-        "Mean, std and near-zero share of each layer over the training batches"
-        import matplotlib.pyplot as plt
-        st = self.stats
-        fig, axs = plt.subplots(1, 3, figsize=figsize)
-        for i in range(st.shape[0]):
-            for j, ax in enumerate(axs): ax.plot(st[i, :, j], label=f'layer {i}')
-        for ax, t in zip(axs, ['mean', 'std', f'share |x| < {self.near_zero}']):
-            ax.set_title(t); ax.set_xlabel('batch'); ax.grid(alpha=0.3)
-        axs[0].legend(fontsize=7)
-        fig.tight_layout()
-        return fig
+# %% ../nbs/03_models.ipynb #84b14503
+@patch
+def plot_stats(self:ActivationStatsCB, figsize=(12, 3)):
+    "Mean, std and near-zero share of each layer over the training batches"
+    import matplotlib.pyplot as plt
+    st = self.stats
+    fig, axs = plt.subplots(1, 3, figsize=figsize)
+    for i in range(st.shape[0]):
+        for j, ax in enumerate(axs): ax.plot(st[i, :, j], label=f'layer {i}')
+    for ax, t in zip(axs, ['mean', 'std', f'share |x| < {self.near_zero}']):
+        ax.set_title(t); ax.set_xlabel('batch'); ax.grid(alpha=0.3)
+    axs[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
