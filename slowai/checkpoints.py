@@ -15,26 +15,26 @@ from .data import dl_items
 from .learner import Callback, CancelFitException, Learner
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'CKPT_PARTS', 'CheckpointError', 'check_checkpoint', 'read_checkpoint', 'check_state_dict',
-           'save_checkpoint', 'load_checkpoint', 'CheckpointCB', 'StopAfterCB', 'SkipToEpochCB']
+__all__ = ['CKPT_FORMAT', 'CKPT_PARTS', 'CheckpointError', 'check_checkpoint', 'read_saved', 'read_checkpoint',
+           'check_state_dict', 'save_checkpoint', 'load_checkpoint', 'CheckpointCB', 'StopAfterCB', 'SkipToEpochCB']
 
 # %% ../nbs/07_checkpoints.ipynb #b3ffd86a
 class CheckpointError(ValueError):
-    "A checkpoint that cannot be used: unsafe, truncated, damaged, or for another model"
+    "A checkpoint (or exported learner) that cannot be used: unsafe, truncated, damaged, or for another model"
 
 CKPT_FORMAT = 'slowai-checkpoint-1'
 CKPT_PARTS = {'epoch': int, 'model': dict, 'opt': (dict, type(None)), 'cbs': dict, 'dls': dict, 'rng': dict, 'extra': dict}
 
 # %% ../nbs/07_checkpoints.ipynb #678272cd
-def _check_crcs(path:Path):
+def _check_crcs(path:Path, what:str='checkpoint'):
     "Raise `CheckpointError` unless `path` is a zip file whose members all match their CRC-32"
     try:
         with zipfile.ZipFile(path) as z: bad = z.testzip()
     except Exception as e:
-        raise CheckpointError(f"{path}: not a complete checkpoint (truncated or corrupt: {first_line(e)})") from None
+        raise CheckpointError(f"{path}: not a complete {what} (truncated or corrupt: {first_line(e)})") from None
     if bad is not None:
         raise CheckpointError(f"{path}: damaged: its part {bad} fails its CRC-32 check (changed on disk); "
-                              "resume from another copy, or start afresh") from None
+                              + ("resume from another copy, or start afresh" if what == 'checkpoint' else f"use another copy of the {what}")) from None
 
 # %% ../nbs/07_checkpoints.ipynb #894e909c
 def _named_tensors(o, name=''):
@@ -59,22 +59,27 @@ def check_checkpoint(ck:dict, src='checkpoint')->dict:
     return ck
 
 # %% ../nbs/07_checkpoints.ipynb #ed1e92d3
-def read_checkpoint(path:str|Path, map_location='cpu')->dict:
-    "Load a checkpoint file with `weights_only=True` and check it; clear errors for missing, unsafe, damaged or incomplete files"
+def read_saved(path:str|Path, fmt:str, # the file, and the format marker it must carry
+               what:str='checkpoint',  # what it is, for the messages
+               map_location='cpu')->dict:
+    "Load a slowai file with `weights_only=True`: clear errors for a missing, damaged (CRC-32), unsafe, truncated or foreign file"
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"No checkpoint at {path}")
-    _check_crcs(path)
-    try: ck = torch.load(path, map_location=map_location, weights_only=True)
+    if not path.is_file(): raise FileNotFoundError(f"No {what} at {path}")
+    _check_crcs(path, what)
+    try: o = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        what = [l.strip() for l in str(e).splitlines() if 'global' in l.lower()][:1]   # torch names the object it refused
+        obj = [l.strip() for l in str(e).splitlines() if 'global' in l.lower()][:1]   # torch names the object it refused
         raise CheckpointError(f"{path}: refused to load: it contains a pickled Python object that could run code"
-                              f"{' (' + what[0] + ')' if what else ''}; slowai checkpoints hold only tensors and plain values. "
+                              f"{' (' + obj[0] + ')' if obj else ''}; slowai {what}s hold only tensors and plain values. "
                               "Only load files you trust.") from None
     except Exception as e:
-        raise CheckpointError(f"{path}: not a complete checkpoint (truncated or corrupt: {first_line(e)})") from None
-    if not isinstance(ck, dict) or ck.get('format') != CKPT_FORMAT:
-        raise CheckpointError(f"{path}: not a slowai checkpoint (no '{CKPT_FORMAT}' marker)")
-    return check_checkpoint(ck, str(path))
+        raise CheckpointError(f"{path}: not a complete {what} (truncated or corrupt: {first_line(e)})") from None
+    if not isinstance(o, dict) or o.get('format') != fmt: raise CheckpointError(f"{path}: not a slowai {what} (no '{fmt}' marker)")
+    return o
+
+def read_checkpoint(path:str|Path, map_location='cpu')->dict:
+    "Load a checkpoint file with `weights_only=True` and check it; clear errors for missing, unsafe, damaged or incomplete files"
+    return check_checkpoint(read_saved(path, CKPT_FORMAT, 'checkpoint', map_location), str(path))
 
 # %% ../nbs/07_checkpoints.ipynb #652ca484
 def check_state_dict(model:nn.Module, sd:dict, src='checkpoint'):
