@@ -11,3 +11,4 @@ from .recipes import *
 from .checkpoints import *
 from .tracker import *
 from .resnet import *
+from .export import *
