@@ -139,6 +139,7 @@ class AccelerateCB(TrainCB):
 # %% ../nbs/08_accelerate.ipynb #618a3f9e
 @patch
 def before_fit(self:AccelerateCB, learn):
+    TrainCB.before_fit(self, learn)   # `n_inp`, as `TrainCB` sets it
     acc = self.accelerator
     self.model, learn.opt = acc.prepare(learn.model, learn.opt)  # `learn.model` stays the plain module
     self.orig_dls = learn.dls
