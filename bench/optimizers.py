@@ -9,15 +9,16 @@ machine's load hits all of them alike) and the median over every timed step is r
 fused step (or to its `foreach=False` step where torch has no fused one). Numbers on a shared machine are noisy:
 run it two or three times. `--save nbs/bench_runs/optimizers.json` writes the run's record (command, commit, machine,
 load, ms per step of every variant, the compiled kernel's first step), which `nbs/05_fast_optimizers.ipynb` loads,
-checks and shows. The readable classes are `slowai.optimizers`' (`nbs/04_optimizers.ipynb`); their fast paths, the
-default, come from `slowai.fast_optimizers` (`nbs/05_fast_optimizers.ipynb`), which `import slowai` loads.
+checks and shows. Ours: the readable classes of `slowai.optimizers` (`nbs/04_optimizers.ipynb`, the rows
+'foreach=False (teaching)'), and their fast subclasses of the same names in `slowai.fast_optimizers`
+(`nbs/05_fast_optimizers.ipynb`, the rows '(fast path)' and, for Adam, 'compiled=True'), which the library trains with.
 """
 import argparse, gc, os, statistics, time
 from functools import partial
 
 import torch
 from slowai.models import get_kaiming_initalized_model
-from slowai.optimizers import SGD, MomentumSGD, RMSProp, Adam
+from slowai import optimizers as readable, fast_optimizers as fast
 import record
 
 def param_sets():
@@ -35,20 +36,15 @@ def torch_variants(cls, **kw):
 def families(compiled=True):
     "(family, [(name, opt_func)]): ours and torch's on the same math (or torch's closest)"
     lr = 1e-3
-    adam = [('slowai Adam (fast path)', partial(Adam, lr=lr)),
-            ('slowai Adam foreach=False (teaching)', partial(Adam, lr=lr, foreach=False))]
-    if compiled: adam.insert(1, ('slowai Adam compiled=True', partial(Adam, lr=lr, compiled=True)))
+    ours = lambda n: [(f'slowai {n} (fast path)', partial(getattr(fast, n), lr=lr)),
+                      (f'slowai {n} foreach=False (teaching)', partial(getattr(readable, n), lr=lr))]
+    adam = ours('Adam')
+    if compiled: adam.insert(1, ('slowai Adam compiled=True', partial(fast.Adam, lr=lr, compiled=True)))
     return [
         ('Adam', adam + torch_variants(torch.optim.Adam, lr=lr, betas=(0.9, 0.99), eps=1e-5)),
-        ('SGD', [('slowai SGD (fast path)', partial(SGD, lr=lr)),
-                 ('slowai SGD foreach=False (teaching)', partial(SGD, lr=lr, foreach=False))]
-                + torch_variants(torch.optim.SGD, lr=lr)),
-        ('MomentumSGD', [('slowai MomentumSGD (fast path)', partial(MomentumSGD, lr=lr)),
-                         ('slowai MomentumSGD foreach=False (teaching)', partial(MomentumSGD, lr=lr, foreach=False))]
-                        + torch_variants(torch.optim.SGD, lr=lr*0.1, momentum=0.9)),
-        ('RMSProp', [('slowai RMSProp (fast path)', partial(RMSProp, lr=lr)),
-                     ('slowai RMSProp foreach=False (teaching)', partial(RMSProp, lr=lr, foreach=False))]
-                    + torch_variants(torch.optim.RMSprop, lr=lr, alpha=0.99, eps=1e-5))]
+        ('SGD', ours('SGD') + torch_variants(torch.optim.SGD, lr=lr)),
+        ('MomentumSGD', ours('MomentumSGD') + torch_variants(torch.optim.SGD, lr=lr*0.1, momentum=0.9)),
+        ('RMSProp', ours('RMSProp') + torch_variants(torch.optim.RMSprop, lr=lr, alpha=0.99, eps=1e-5))]
 
 def time_steps(opt, n):
     ts = []

@@ -4,92 +4,34 @@
 
 # %% ../nbs/04_optimizers.ipynb #aa03700f
 from __future__ import annotations
-from importlib import import_module
 
 import torch
 from torch import Tensor
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['SGD', 'MomentumSGD', 'RMSProp', 'Adam']
 
-# %% ../nbs/04_optimizers.ipynb #2d490bca
-def _check_range(name:str, v, lo:float=0., hi:float|None=None, lo_open:bool=False):
-    "Raise `ValueError` naming `v` unless `lo <= v` (`lo < v` with `lo_open`) and `v < hi`"
-    ok = (lo < v if lo_open else lo <= v) and (hi is None or v < hi)  # False for NaN
-    if not ok: raise ValueError(f"Invalid {name}: {v}")
-
-def _one_of(default, **spellings):
-    "The value given under one of `spellings` (the course's name or torch's), or `default` if none is given"
-    given = [(k, v) for k, v in spellings.items() if v is not None]
-    if any(v != given[0][1] for _, v in given[1:]):
-        raise ValueError(' and '.join(f"{k}={v}" for k, v in given) + " disagree: give one of them")
-    return given[0][1] if given else default
-
-_ALIASES = {'wd': 'weight_decay', 'mom': 'momentum'}  # the course's short names, accepted in group dicts
-
-def _torch_keys(group:dict)->dict:
-    "`group` with the course's short names turned into torch's keys"
-    res = {k: v for k, v in group.items() if k not in _ALIASES}
-    for short, key in _ALIASES.items():
-        if short in group: res[key] = _one_of(None, **{short: group[short], key: group.get(key)})
-    return res
-
 # %% ../nbs/04_optimizers.ipynb #0ced2e1c
 class SGD(torch.optim.Optimizer):
-    "Stochastic gradient descent with decoupled weight decay; the base class: `step` = `reg_step` then `opt_step`"
-    def __init__(self, params,                 # parameters, or dicts defining parameter groups
-                 lr:float=1e-3,                # learning rate (group key 'lr'), a number or a one-element tensor; torch's default
-                 wd:float|None=None,           # decoupled weight decay, `p *= 1 - lr*wd` (group key 'weight_decay'); 0 if not given
-                 foreach:bool|None=None,       # for `slowai.fast_optimizers`: `False` keeps `step` on the per-parameter path
-                 weight_decay:float|None=None, # torch's name for `wd`
-                 **defaults):                  # more hyperparameters, for subclasses
-        super().__init__(params, dict(lr=lr, weight_decay=_one_of(0., wd=wd, weight_decay=weight_decay), foreach=foreach, **defaults))
+    "Stochastic gradient descent with decoupled weight decay: `step` runs `reg_step`, then `opt_step`, on each parameter"
+    hypers = {'lr': 1e-3, 'weight_decay': 0.}  # the hyperparameters it reads, under their group keys (torch's names), and their defaults
 
-    def add_param_group(self, param_group:dict):
-        "Check a group's hyperparameters (missing ones from `defaults`), then add it"
-        group = _torch_keys(param_group)
-        self.check_group({**self.defaults, **group})  # before torch's `add_param_group` keeps the group
-        super().add_param_group(group)
-
-    def check_group(self, group:dict):
-        "Raise `ValueError` for a bad hyperparameter in `group`"
-        if isinstance(group['lr'], Tensor) and group['lr'].numel() != 1:
-            raise ValueError(f"Invalid learning rate: a Tensor lr needs one element, not {group['lr'].numel()}")
-        _check_range('learning rate', group['lr'])
-        _check_range('weight_decay value', group['weight_decay'])
-
-    def __setstate__(self, state:dict):
-        "Unpickle, or load a `state_dict`: a key missing from a saved group (saved before it existed) comes from `defaults`"
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in self.defaults.items():
-                if k != 'differentiable': group.setdefault(k, v)  # a flag torch's `__setstate__` adds to `defaults`
-
-    def params_with_grad(self)->list:
-        "`(group, params, grads)` for each group, for its parameters that have a gradient, checked before `step` changes anything"
-        res = []
-        for i, group in enumerate(self.param_groups):
-            ps, gs = [], []
-            for p in group['params']:
-                g = p.grad
-                if g is None: continue
-                if g.is_sparse: raise _sparse_error(self, i, group, p)
-                ps.append(p); gs.append(g)
-            res.append((group, ps, gs))
-        return res
+    def __init__(self, params,        # parameters, or dicts defining parameter groups
+                 lr:float=1e-3,       # learning rate (group key 'lr'); torch's default
+                 wd:float|None=None,  # decoupled weight decay, `p *= 1 - lr*wd` (group key 'weight_decay'); 0 if not given
+                 **kwargs):           # a subclass's hyperparameters, and torch's names (see "Torch's contract")
+        super().__init__(params, {**self.hypers, **self.group_keys(dict(lr=lr, wd=wd, **kwargs))})
 
     @torch.no_grad()
     def step(self, closure=None):
-        "`reg_step` then `opt_step` for every parameter that has a gradient, with its group's hyperparameters; returns `closure()` if given"
+        "`reg_step` then `opt_step` for each parameter that has a gradient, with its group's hyperparameters; returns `closure()` if given"
         loss = None
         if closure is not None:
             with torch.enable_grad(): loss = closure()
-        for group, ps, gs in self.params_with_grad():
-            for p, g in zip(ps, gs):
-                state = self.state[p]
-                if p.is_complex(): p, g = torch.view_as_real(p), torch.view_as_real(g)  # two real numbers, as torch does
-                self.reg_step(p, group)
-                self.opt_step(p, g, state, group)
+        for p, g, state, group in self.params_with_grad():
+            self.reg_step(p, group)
+            self.opt_step(p, g, state, group)
         return loss
 
     def reg_step(self, p:Tensor, group:dict):
@@ -97,31 +39,64 @@ class SGD(torch.optim.Optimizer):
         if group['weight_decay'] != 0: p *= 1 - group['lr']*group['weight_decay']
 
     def opt_step(self, p:Tensor, g:Tensor, state:dict, group:dict):
-        "The update of one parameter `p` from its gradient `g` and its `state` (unused here): `p -= lr * g`"
+        "The update of one parameter `p` from its gradient `g` and its `state` (SGD keeps none): `p -= lr * g`"
         p -= group['lr'] * g
 
-def _sparse_error(opt, i:int, group:dict, p:Tensor)->ValueError:
-    "The error for the sparse gradient of `p`, in group `i` of `opt`, naming the parameter and what to do instead"
-    j = next(j for j, q in enumerate(group['params']) if q is p)
-    name = repr(group['param_names'][j]) if 'param_names' in group else f"{j} of group {i}"
-    return ValueError(f"{type(opt).__name__} does not support sparse gradients (parameter {name}, shape {tuple(p.shape)}): "
-                      "use dense ones (e.g. `nn.Embedding(sparse=False)`), or an optimizer that takes them, such as `torch.optim.SparseAdam`")
+# %% ../nbs/04_optimizers.ipynb #b05a9cc2
+_SPELLINGS = {'wd': 'weight_decay', 'mom': 'momentum', 'beta1': 'betas[0]', 'beta2': 'betas[1]'}  # the course's names of group keys
+
+@patch
+def group_keys(self:SGD, given:dict, defaults:dict|None=None)->dict:
+    "The hyperparameters `given` (`None`: not given) under their group keys; a beta given alone gets the other from `defaults` (`hypers`)"
+    got = {}  # group key, or 'betas[i]' -> (the name it was given under, its value)
+    for k, v in given.items():
+        if _SPELLINGS.get(k, k).split('[')[0] not in self.hypers: raise self.refusal(k, v)  # see "Torch's contract"
+        if v is None: continue
+        for name, x in ([(f'betas[{i}]', b) for i, b in enumerate(v)] if k == 'betas' and len(v) == 2 else [(k, v)]):
+            key = _SPELLINGS.get(name, name)
+            if key in got and got[key][1] != x: raise ValueError(f"{got[key][0]}={got[key][1]} and {name}={x} disagree: give one of them")
+            got[key] = (name, x)
+    res = {k: v for k, (_, v) in got.items() if '[' not in k}
+    if any('[' in k for k in got):
+        defaults = self.hypers if defaults is None else defaults
+        res['betas'] = tuple(got[f'betas[{i}]'][1] if f'betas[{i}]' in got else defaults['betas'][i] for i in (0, 1))
+    return res
+
+# %% ../nbs/04_optimizers.ipynb #01d726cb
+@patch
+def grads_by_group(self:SGD)->list:
+    "`(group, params, grads)` for each group, for its parameters that have a gradient; every gradient is checked before any is returned"
+    res = []
+    for i, group in enumerate(self.param_groups):
+        ps, gs = [], []
+        for p in group['params']:
+            if (g := p.grad) is None: continue
+            if g.is_sparse: raise _sparse_error(self, i, group, p)  # see "Torch's contract"
+            ps.append(p); gs.append(g)
+        res.append((group, ps, gs))
+    return res
+
+@patch
+def params_with_grad(self:SGD):
+    "`(p, g, state, group)` for each parameter that has a gradient, a complex one as its real view; an empty `state` is dropped after its turn"
+    for group, ps, gs in self.grads_by_group():
+        for p, g in zip(ps, gs):
+            state = self.state[p]
+            if p.is_complex(): yield torch.view_as_real(p), torch.view_as_real(g), state, group  # two real numbers, as in torch
+            else: yield p, g, state, group
+            if not state: del self.state[p]  # no empty entries (plain SGD keeps no state), as torch's optimizers leave it
 
 # %% ../nbs/04_optimizers.ipynb #c6c15492
 class MomentumSGD(SGD):
     "SGD on the dampened moving average of the gradients, `avg = mom*avg + (1-mom)*grad` (group key 'momentum')"
-    def __init__(self, params,                 # parameters, or dicts defining parameter groups
-                 lr:float=1e-2,                # learning rate; 1e-2 takes the steps of torch's `SGD(momentum=0.9)` at its default lr, 1e-3
-                 wd:float|None=None,           # decoupled weight decay, `p *= 1 - lr*wd`; 0 if not given
-                 mom:float|None=None,          # momentum, the weight of the old average, in [0, 1); 0.9 if not given (torch's SGD: 0)
-                 foreach:bool|None=None,       # for `slowai.fast_optimizers`, as in `SGD`
-                 weight_decay:float|None=None, # torch's name for `wd`
-                 momentum:float|None=None):    # torch's name for `mom` (dampened here, see above)
-        super().__init__(params, lr, wd, foreach, weight_decay, momentum=_one_of(0.9, mom=mom, momentum=momentum))
+    hypers = {**SGD.hypers, 'lr': 1e-2, 'momentum': 0.9}
 
-    def check_group(self, group:dict):
-        super().check_group(group)
-        _check_range('momentum value', group['momentum'], hi=1.)
+    def __init__(self, params,        # parameters, or dicts defining parameter groups
+                 lr:float=1e-2,       # learning rate; 1e-2 takes the steps of torch's `SGD(momentum=0.9)` at its default lr, 1e-3
+                 wd:float|None=None,  # decoupled weight decay, `p *= 1 - lr*wd`; 0 if not given
+                 mom:float|None=None, # momentum, the weight of the old average, in [0, 1); 0.9 if not given (torch's SGD: 0)
+                 **kwargs):           # torch's names (see "Torch's contract")
+        super().__init__(params, lr, wd, mom=mom, **kwargs)
 
     def opt_step(self, p:Tensor, g:Tensor, state:dict, group:dict):
         "`avg = mom*avg + (1-mom)*g`, then `p -= lr*avg`"
@@ -133,19 +108,15 @@ class MomentumSGD(SGD):
 # %% ../nbs/04_optimizers.ipynb #5574f4ae
 class RMSProp(SGD):
     "SGD with each gradient divided by the root of its moving mean square, `sqr_avg` (group key 'sqr_mom')"
-    def __init__(self, params,                 # parameters, or dicts defining parameter groups
-                 lr:float=1e-2,                # learning rate; torch's `RMSprop` default
-                 wd:float|None=None,           # decoupled weight decay, `p *= 1 - lr*wd`; 0 if not given
-                 sqr_mom:float=0.99,           # weight of the old mean square, in [0, 1) (torch's `alpha`, also 0.99)
-                 eps:float=1e-5,               # added to the root mean square, > 0 (torch's: 1e-8)
-                 foreach:bool|None=None,       # for `slowai.fast_optimizers`, as in `SGD`
-                 weight_decay:float|None=None):# torch's name for `wd`
-        super().__init__(params, lr, wd, foreach, weight_decay, sqr_mom=sqr_mom, eps=eps)
+    hypers = {**SGD.hypers, 'lr': 1e-2, 'sqr_mom': 0.99, 'eps': 1e-5}
 
-    def check_group(self, group:dict):
-        super().check_group(group)
-        _check_range('sqr_mom value', group['sqr_mom'], hi=1.)
-        _check_range('epsilon value', group['eps'], lo_open=True)
+    def __init__(self, params,        # parameters, or dicts defining parameter groups
+                 lr:float=1e-2,       # learning rate; torch's `RMSprop` default
+                 wd:float|None=None,  # decoupled weight decay, `p *= 1 - lr*wd`; 0 if not given
+                 sqr_mom:float=0.99,  # weight of the old mean square, in [0, 1) (torch's `alpha`, also 0.99)
+                 eps:float=1e-5,      # added to the root mean square, > 0 (torch's: 1e-8)
+                 **kwargs):           # torch's names (see "Torch's contract")
+        super().__init__(params, lr, wd, sqr_mom=sqr_mom, eps=eps, **kwargs)
 
     def opt_step(self, p:Tensor, g:Tensor, state:dict, group:dict):
         "`sqr_avg = sqr_mom*sqr_avg + (1-sqr_mom)*g**2` (from `g**2`), then `p -= lr*g/(sqrt(sqr_avg)+eps)`"
@@ -157,25 +128,16 @@ class RMSProp(SGD):
 # %% ../nbs/04_optimizers.ipynb #aeb5b353
 class Adam(SGD):
     "Momentum over RMSProp with bias-corrected averages and decoupled weight decay (group key 'betas')"
-    def __init__(self, params,                 # parameters, or dicts defining parameter groups
-                 lr:float=1e-3,                # learning rate; torch's default
-                 wd:float|None=None,           # decoupled weight decay, `p *= 1 - lr*wd`, as torch's `AdamW`; 0 if not given
-                 beta1:float|None=None,        # weight of the old average of the gradients, in [0, 1); 0.9 if not given, as torch's
-                 beta2:float|None=None,        # weight of the old average of their squares, in [0, 1); 0.99 if not given (torch's: 0.999)
-                 eps:float=1e-5,               # added to the mean square inside the square root, > 0 (torch's: 1e-8, outside)
-                 foreach:bool|None=None,       # for `slowai.fast_optimizers`, as in `SGD`
-                 betas:tuple|None=None,        # `(beta1, beta2)`, torch's spelling
-                 compiled:bool=False,          # for `slowai.fast_optimizers`: one `torch.compile`d kernel per big tensor
-                 weight_decay:float|None=None):# torch's name for `wd`
-        b = (None, None) if betas is None else tuple(betas)
-        if len(b) == 2: b = (_one_of(0.9, beta1=beta1, **{'betas[0]': b[0]}), _one_of(0.99, beta2=beta2, **{'betas[1]': b[1]}))
-        super().__init__(params, lr, wd, foreach, weight_decay, betas=b, eps=eps, compiled=compiled)
+    hypers = {**SGD.hypers, 'betas': (0.9, 0.99), 'eps': 1e-5}
 
-    def check_group(self, group:dict):
-        super().check_group(group)
-        if len(group['betas']) != 2: raise ValueError(f"Invalid betas: {group['betas']}; expected (beta1, beta2)")
-        for i, b in enumerate(group['betas']): _check_range(f'beta parameter at index {i}', b, hi=1.)
-        _check_range('epsilon value', group['eps'], lo_open=True)
+    def __init__(self, params,          # parameters, or dicts defining parameter groups
+                 lr:float=1e-3,         # learning rate; torch's default
+                 wd:float|None=None,    # decoupled weight decay, `p *= 1 - lr*wd`, as torch's `AdamW`; 0 if not given
+                 beta1:float|None=None, # weight of the old average of the gradients, in [0, 1); 0.9 if not given, as torch's
+                 beta2:float|None=None, # weight of the old average of their squares, in [0, 1); 0.99 if not given (torch's: 0.999)
+                 eps:float=1e-5,        # added to the mean square inside the square root, > 0 (torch's: 1e-8, outside)
+                 **kwargs):             # torch's names (see "Torch's contract")
+        super().__init__(params, lr, wd, beta1=beta1, beta2=beta2, eps=eps, **kwargs)
 
     def opt_step(self, p:Tensor, g:Tensor, state:dict, group:dict):
         "Update both averages, unbias them by the step count, then `p -= lr * avg_hat / sqrt(sqr_avg_hat + eps)`"
@@ -188,5 +150,70 @@ class Adam(SGD):
         sqr_avg_hat = state['sqr_avg'] / (1 - beta2**state['step'])
         p -= group['lr'] * avg_hat / (sqr_avg_hat + group['eps']).sqrt()
 
-# %% ../nbs/04_optimizers.ipynb #e56347eb
-import_module('slowai.fast_optimizers')  # the multi-tensor and compiled paths (05_fast_optimizers), patched onto these classes
+# %% ../nbs/04_optimizers.ipynb #2d490bca
+def _check_range(name:str, v, lo:float=0., hi:float|None=None, lo_open:bool=False):
+    "Raise `ValueError` naming `v` unless `lo <= v` (`lo < v` with `lo_open`) and `v < hi`"
+    ok = (lo < v if lo_open else lo <= v) and (hi is None or v < hi)  # False for NaN
+    if not ok: raise ValueError(f"Invalid {name}: {v}")
+
+_RANGES = {'lr': ('learning rate', {}), 'weight_decay': ('weight_decay value', {}), 'momentum': ('momentum value', {'hi': 1.}),
+           'sqr_mom': ('sqr_mom value', {'hi': 1.}), 'eps': ('epsilon value', {'lo_open': True})}  # torch's words, the range
+
+@patch
+def check_group(self:SGD, group:dict):
+    "Raise `ValueError` for a bad hyperparameter in `group`"
+    if isinstance(group['lr'], Tensor) and group['lr'].numel() != 1:
+        raise ValueError(f"Invalid learning rate: a Tensor lr needs one element, not {group['lr'].numel()}")
+    for k, (name, kw) in _RANGES.items():
+        if k in group: _check_range(name, group[k], **kw)
+    if 'betas' in group:
+        if len(group['betas']) != 2: raise ValueError(f"Invalid betas: {group['betas']}; expected (beta1, beta2)")
+        for i, b in enumerate(group['betas']): _check_range(f'beta parameter at index {i}', b, hi=1.)
+
+# %% ../nbs/04_optimizers.ipynb #3dc9a60d
+@patch
+def add_param_group(self:SGD, param_group:dict):
+    "File a group's hyperparameters under their group keys and check them (missing ones from `defaults`), then add it"
+    group = {k: v for k, v in param_group.items() if k in ('params', 'param_names')}
+    group.update(self.group_keys({k: v for k, v in param_group.items() if k not in group}, self.defaults))
+    self.check_group({**self.defaults, **group})  # before torch's `add_param_group` keeps the group
+    torch.optim.Optimizer.add_param_group(self, group)
+
+# %% ../nbs/04_optimizers.ipynb #9e4e50a2
+_ELSEWHERE = {'nesterov': "our optimizers have no Nesterov momentum; torch.optim.SGD(nesterov=True) has it",
+              'amsgrad': "our Adam has no AMSGrad; torch.optim.Adam(amsgrad=True) has it",
+              'maximize': "maximize is not implemented here; torch.optim's optimizers have it (or minimize the negated loss)",
+              'foreach': "use slowai.fast_optimizers.{cls}, whose step has a multi-tensor path",
+              'compiled': "use slowai.fast_optimizers.Adam, which has a compiled kernel"}
+
+def _takes(cls)->str:
+    "The hyperparameters `cls` takes: the course's names, with the group key in brackets where it differs"
+    course = {k: [c for c, key in _SPELLINGS.items() if key.split('[')[0] == k] for k in cls.hypers}
+    return ', '.join(f"{', '.join(course[k])} ({k})" if course[k] else k for k in cls.hypers)
+
+@patch
+def refusal(self:SGD, k:str, v)->ValueError:
+    "The error for `k=v`, a hyperparameter this class doesn't take: what to use instead, or what this class takes"
+    cls, key = type(self).__name__, _SPELLINGS.get(k, k).split('[')[0]
+    owners = [c.__name__ for c in (SGD, MomentumSGD, RMSProp, Adam) if key in c.hypers]
+    if k in _ELSEWHERE: fix = _ELSEWHERE[k].format(cls=cls)
+    elif owners: fix = f"use {' or '.join(owners)}"
+    else: return ValueError(f"{cls} got unknown hyperparameter {k}={v!r}; {cls} takes {_takes(type(self))}")
+    return ValueError(f"{cls} does not take {k}={v!r}: {fix}")
+
+# %% ../nbs/04_optimizers.ipynb #a8dd5e11
+def _sparse_error(opt, i:int, group:dict, p:Tensor)->ValueError:
+    "The error for the sparse gradient of `p`, in group `i` of `opt`, naming the parameter and what to do instead"
+    j = next(j for j, q in enumerate(group['params']) if q is p)
+    name = repr(group['param_names'][j]) if 'param_names' in group else f"{j} of group {i}"
+    return ValueError(f"{type(opt).__name__} does not support sparse gradients (parameter {name}, shape {tuple(p.shape)}): "
+                      "use dense ones (e.g. `nn.Embedding(sparse=False)`), or an optimizer that takes them, such as `torch.optim.SparseAdam`")
+
+# %% ../nbs/04_optimizers.ipynb #56cc5b05
+@patch
+def __setstate__(self:SGD, state:dict):
+    "Unpickle, or load a `state_dict`: a key missing from a saved group (saved before it existed) comes from `defaults`"
+    torch.optim.Optimizer.__setstate__(self, state)
+    for group in self.param_groups:
+        for k, v in self.defaults.items():
+            if k != 'differentiable': group.setdefault(k, v)  # a flag torch's `__setstate__` adds to `defaults`
