@@ -10,8 +10,9 @@
 3. `pip install --no-deps` the wheel into it; `pip check` is clean there.
 4. From a temporary working directory outside the tree, with the fresh venv's Python: slowai comes from the fresh venv,
    a short fit (a small net on a synthetic 3-class problem, `TrainCB`, our `Adam`) learns, `lr_find(show=False)` returns
-   the suggestion and its figure, an `export`/`load_learner` round trip where the library has them (SKIP where not), and the
-   venv's console script `slowai-train --help` runs.
+   the suggestion and its figure, an `export`/`load_learner` round trip (the seed's CNN from `build('cnn')`, one epoch on
+   synthetic images: the same outputs and `predict`; SKIP where the library has no `load_learner`), and the venv's console
+   script `slowai-train --help` runs.
 One line per check (PASS/FAIL/SKIP name: detail), then 'N passed, N failed[, N skipped]'. Takes about half a minute.
 
     .venv/bin/python tools/test_wheel.py
@@ -186,18 +187,32 @@ def load_learner_module():
     for f in sorted(Path(slowai.__file__).parent.glob('*.py')):
         if 'def load_learner' in f.read_text(encoding='utf-8'): return importlib.import_module(f'slowai.{f.stem}')
 
-@check('export and load_learner round trip: the same predictions')
+@check('export and load_learner round trip: the same outputs and predictions')
 def _():
     mod = load_learner_module()
     if mod is None or not hasattr(mod, 'load_learner'): raise Skip('no load_learner in the library yet')
-    if not hasattr(learn, 'export'): raise Skip(f'{mod.__name__} has load_learner, but Learner has no export yet')
-    fn = Path(tempfile.mkdtemp())/'learner.pkl'
+    if not hasattr(Learner, 'export'): raise Skip(f'{mod.__name__} has load_learner, but Learner has no export yet')
+    if not hasattr(mod, 'build'): raise Skip(f'{mod.__name__} has no build(arch) to make an exportable model with')
+    g = torch.Generator().manual_seed(0)
+    ys = torch.randint(0, 10, (320,), generator=g)
+    pats = torch.randn(10, 28, 28, generator=g)
+    xs = (128 + 50*pats[ys] + 30*torch.randn(320, 28, 28, generator=g)).clamp(0, 255).to(torch.uint8)
+    m, s = xs.float().mean().item(), xs.float().std().item()
+    dls = DataLoaders(train=TensorDataLoader(xs[:256], ys[:256], bs=64, shuffle=True, seed=0, mean=m, std=s),
+                      valid=TensorDataLoader(xs[256:], ys[256:], bs=64, mean=m, std=s))
+    torch.manual_seed(0)
+    learn = Learner(mod.build('cnn'), dls, F.cross_entropy, lr=1e-2, cbs=[TrainCB()], opt_func=Adam)
+    learn.fit(1)
+    fn = Path(tempfile.mkdtemp())/'model.slowai'
     learn.export(fn)
     back = mod.load_learner(fn)
+    xb = dls['valid'].batch(slice(0, 64))[0]
     learn.model.eval(); back.model.eval()
-    with torch.no_grad(): a, b = learn.model(x[240:]), back.model(x[240:])
-    assert torch.equal(a, b), f"predictions differ by up to {(a - b).abs().max().item():.3g}"
-    return f"{mod.__name__}.load_learner, {fn.stat().st_size/1024:.0f} KiB: predictions of 60 items equal"
+    with torch.no_grad(): a, b = learn.model(xb), back.model(xb)
+    assert torch.equal(a, b), f"outputs differ by up to {(a - b).abs().max().item():.3g}"
+    pa, pb = learn.predict(xs[300]), back.predict(xs[300])
+    assert pa.index == pb.index and torch.equal(pa.probs, pb.probs), f"predict: {pa} vs {pb}"
+    return f"{mod.__name__}: build('cnn'), export {fn.stat().st_size/1024:.0f} KiB, load_learner: outputs of 64 images equal, predict of a uint8 image equal (class {pb.index})"
 '''
 
 def use(py, work, env):
