@@ -17,7 +17,7 @@ from slowai.data import DataLoaders, TensorDataLoader
 from slowai.learner import Learner, TrainCB
 from slowai.callbacks import MixedPrecisionCB, fast_dtype
 from slowai.models import get_kaiming_initalized_model
-from slowai.optimizers import Adam
+from slowai.fast_optimizers import Adam
 from slowai.resnet import ResNet
 import record  # bench/record.py: the script's folder is on sys.path
 

@@ -17,7 +17,7 @@ from slowai.data import *
 from slowai.learner import *
 from slowai.callbacks import *
 from slowai.models import get_kaiming_initalized_model
-from slowai.optimizers import Adam
+from slowai.fast_optimizers import Adam
 from slowai.distributed import AccelerateCB
 
 set_seed(42)

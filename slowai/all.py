@@ -6,6 +6,7 @@ from .inference import *
 from .callbacks import *
 from .models import *
 from .optimizers import *
+from .fast_optimizers import *   # the same names: the fast subclasses, which the library trains with
 from .schedulers import *
 from .recipes import *
 from .checkpoints import *

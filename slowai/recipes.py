@@ -14,7 +14,7 @@ from .data import fashion_mnist
 from .learner import DeviceCB, Learner, MetricsCB, MulticlassAccuracy, TrainCB
 from .callbacks import MixedPrecisionCB, ProgressCB, TerminateOnNaNCB
 from .models import ActivationStatsCB
-from .optimizers import Adam
+from .fast_optimizers import Adam
 from .schedulers import RecorderCB, get_lr, get_mom
 
 # %% auto #0
