@@ -20,8 +20,8 @@ from .data import dl_items, get_dl
 
 # %% auto #0
 __all__ = ['CancelFitException', 'CancelEpochException', 'CancelBatchException', 'CancelStepException', 'Callback', 'run_cbs',
-           'with_cbs', 'Learner', 'TrainCB', 'TrainLearner', 'ResumableCB', 'MetricsCB', 'DeviceCB', 'Mean',
-           'MulticlassAccuracy']
+           'with_cbs', 'Learner', 'TrainCB', 'TrainLearner', 'ResumableCB', 'MetricsCB', 'opt_state_to_params',
+           'DeviceCB', 'Mean', 'MulticlassAccuracy']
 
 # %% ../nbs/02_learner.ipynb #1eda385c
 class CancelFitException(Exception): "Raise in a callback to stop the fit (cleanup still runs)"
@@ -279,10 +279,17 @@ def set_state(self:MetricsCB, sd:dict):
     self.history = list(sd['history'])
 
 # %% ../nbs/02_learner.ipynb #2099d05b
+def opt_state_to_params(opt:torch.optim.Optimizer):
+    "Move each tensor of `opt`'s per-parameter state to its parameter's device (a `step` count stays where torch keeps it)"
+    for p, s in opt.state.items():
+        for k, v in s.items():
+            if isinstance(v, torch.Tensor) and k != 'step' and v.device != p.device: s[k] = v.to(p.device)
+
 class DeviceCB(Callback):
-    "Put the model and every batch on `device` (default: cuda, then mps, then cpu)"
+    "Put the model (and its optimizer's state) and every batch on `device` (default: cuda, then mps, then cpu)"
     essential = True
     def __init__(self, device=None): self.device = default_device() if device is None else torch.device(device)
     def before_fit(self, learn):
         if hasattr(learn.model, 'to'): learn.model.to(self.device)
+        if learn.opt is not None: opt_state_to_params(learn.opt)   # a state loaded on the CPU follows its model (a resume on a GPU)
     def before_batch(self, learn): learn.batch = to_device(learn.batch, device=self.device)
