@@ -358,6 +358,18 @@ def render_smalldocs(cfg, proc: Path):
     shutil.move(str(out), str(cfg.doc_path))
 
 
+def relative_links(proc: Path, site_url: str) -> int:
+    """nbdev links each backticked name to its page at the site's address (`doc_host` + `doc_baseurl`); on the site itself
+    the page is a sibling, so the link becomes relative and works wherever the site is served. Returns links changed."""
+    pat, n = re.compile(r'\]\(' + re.escape(site_url.rstrip('/') + '/') + r'([^)\s]*)\)'), 0
+    for f in sorted(proc.rglob('*.ipynb')):
+        t = f.read_text(encoding='utf-8')
+        new, k = pat.subn(lambda m: f"]({Path(os.path.relpath(proc/m.group(1).split('#')[0], f.parent)).as_posix()}"
+                                    + (('#' + m.group(1).split('#', 1)[1]) if '#' in m.group(1) else '') + ')', t)
+        if k: f.write_text(new, encoding='utf-8'); n += k
+    return n
+
+
 def main():
     t0 = time.time()
     cfg = get_config()
@@ -366,6 +378,8 @@ def main():
     names, failed = process(cfg, proc)
     srcs = source_pages(cfg, proc)
     n_links, n_src_nbs = link_sources(proc, source_prefix(cfg), srcs)
+    n_rel = relative_links(proc, cfg.doc_host + cfg.doc_baseurl)
+    print(f"==> {n_rel} links to the site's own pages made relative", flush=True)
     quarto = shutil.which('quarto')
     if quarto and not os.environ.get('SLOWAI_DOCS_SMALLDOCS'):
         renderer = f"quarto ({quarto}) via nbdev_docs"

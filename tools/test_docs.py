@@ -425,7 +425,8 @@ def main():
         assert not bad, f'{len(bad)} of {n}:\n  ' + '\n  '.join(bad[:20])
         return f'{n} source links into {len(mods)} modules ({", ".join(sorted(Path(m).name for m in mods))})'
 
-    @test(f'no link or text on the site points to {NO_REPO}' + (f' or to git_url {cfg.git_url}' if cfg.git_url else ''))
+    @test(f'no link or text on the site points to {NO_REPO}' + (f' or to git_url {cfg.git_url}' if cfg.git_url else '')
+          + f', and no link to its own pages goes through {SITE_URL} (an address nobody has confirmed: they are relative)')
     def _():
         # no public repository is known: the site must not send a reader to one (source links, "Report an issue", ...)
         words = [NO_REPO] + ([cfg.git_url.split('://', 1)[-1]] if cfg.git_url else [])
@@ -433,7 +434,7 @@ def main():
         for f in sorted(DOCS.rglob('*.html')):
             for tag, url in page(f).urls:
                 n += 1
-                if any(w in url for w in words): links.append(f'{f.relative_to(DOCS)}: <{tag}> {url}')
+                if any(w in url for w in words + [SITE_URL.split('://', 1)[-1]]): links.append(f'{f.relative_to(DOCS)}: <{tag}> {url}')
         for f in sorted(p for p in DOCS.rglob('*') if p.is_file() and p.suffix in ('.html', '.json', '.js', '.css', '.py', '.xml', '.txt', '.md')):
             t = f.read_text(encoding='utf-8', errors='replace')
             texts += [f'{f.relative_to(DOCS)}: ...{t[max(0, i - 40):i + 60]}...' for w in words if (i := t.find(w)) >= 0]
