@@ -359,6 +359,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/slowai', 'doc_host': 'http
                                 'slowai.learner.TrainLearner.zero_grad': ('learner.html#trainlearner.zero_grad', 'slowai/learner.py'),
                                 'slowai.learner.__getattr__': ('learner.html#__getattr__', 'slowai/learner.py'),
                                 'slowai.learner._torcheval': ('learner.html#_torcheval', 'slowai/learner.py'),
+                                'slowai.learner.opt_state_to_params': ('learner.html#opt_state_to_params', 'slowai/learner.py'),
                                 'slowai.learner.run_cbs': ('learner.html#run_cbs', 'slowai/learner.py'),
                                 'slowai.learner.with_cbs': ('learner.html#with_cbs', 'slowai/learner.py'),
                                 'slowai.learner.with_cbs.__call__': ('learner.html#with_cbs.__call__', 'slowai/learner.py'),
