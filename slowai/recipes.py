@@ -11,7 +11,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from .data import fashion_mnist
-from .learner import DeviceCB, Learner, MetricsCB, MulticlassAccuracy, TrainCB
+from .learner import DeviceCB, Learner, MetricsCB, TrainCB
 from .callbacks import MixedPrecisionCB, ProgressCB, TerminateOnNaNCB
 from .models import ActivationStatsCB
 from .fast_optimizers import Adam
@@ -38,7 +38,9 @@ def seed_learner(model:nn.Module,     # the model to train
                  **kwargs)->Learner:  # more `Learner` arguments (`n_inp`, `splitter`)
     "A `Learner` with the seed's callbacks (metrics, progress, the device and the divergence guard), on Fashion-MNIST by default"
     if dls is None: dls = fashion_mnist(bs=bs, seed=seed)
-    if metrics is None: metrics = [MulticlassAccuracy()] if _is_cross_entropy(loss_func) else []
+    if metrics is None and _is_cross_entropy(loss_func):
+        from slowai.learner import MulticlassAccuracy   # torcheval, imported when first needed
+        metrics = [MulticlassAccuracy()]
     cbs = [MixedPrecisionCB() if fast else TrainCB(), DeviceCB(), MetricsCB(*fc.L(metrics)), ProgressCB(plot=True), TerminateOnNaNCB()] + list(cbs)
     return Learner(model, dls, loss_func, lr=lr, cbs=cbs, opt_func=opt_func, **kwargs)
 
