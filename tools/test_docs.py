@@ -31,7 +31,7 @@ MIN_IMAGES = 1  # a training page shows at least its loss plot
 BROWSER_PAGE = 'schedulers.html'
 MATH_PAGE = 'optimizers.html'  # its formulas must render, with KaTeX from the site
 SEARCH_QUERY, SEARCH_PAGE = 'OneCycleLR momentum', 'schedulers.html'  # a search of two words, and a page that has both
-WIDE_PAGES, WIDE_AT = ('fast_optimizers.html', 'resnet.html'), 1280  # pages with tables wider than the text column, and the window width
+WIDE_PAGES, WIDE_AT = ('fast_optimizers.html', 'resnet.html', 'resnet_search.html'), 1280  # pages with tables wider than the text column, and the window width
 
 results = []  # (status, name, detail)
 def record(status, name, detail=''):
