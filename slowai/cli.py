@@ -4,193 +4,59 @@
 
 # %% ../nbs/10_cli.ipynb #d2526d89
 from __future__ import annotations
-import argparse, csv, errno, io, math, os, shlex, sys, time
+import csv, errno, io, math, os, sys, time
 from contextlib import contextmanager, nullcontext
-from collections import namedtuple
 from functools import partial
 from pathlib import Path
 
 from fastcore.imports import in_ipython
+from .cli_flags import RUN_KEYS, UsageError, DataError, check_args, parser, command, means_fashion_mnist, uses_accelerate
 
 # %% auto #0
-__all__ = ['OPTS', 'SCHEDS', 'MODELS', 'PRECISIONS', 'Flag', 'FLAGS', 'DEFAULTS', 'RUN_KEYS', 'DEVICE_TYPES', 'flag',
-           'UsageError', 'DataError', 'check_args', 'metrics_csv', 'png', 'plot_history', 'hold_out', 'write_outputs',
-           'run', 'parser', 'command', 'cli']
-
-# %% ../nbs/10_cli.ipynb #704c1c63
-OPTS, SCHEDS, MODELS = ('sgd', 'momentum', 'rmsprop', 'adam', 'adamw'), ('none', 'cosine', 'onecycle'), ('cnn', 'resnet')
-PRECISIONS = ('no', 'bf16', 'fp16')  # `slowai.distributed.MIXED_PRECISIONS`, without importing Accelerate for `--help`
-
-Flag = namedtuple('Flag', 'name type default help choices', defaults=(None,))
-FLAGS = [
-    Flag('model', str, 'cnn', "model to train: the seed's CNN, or the resnet notebook's ResNet (its default widths)", MODELS),
-    Flag('opt', str, 'adam', "optimizer: ours (sgd, momentum, rmsprop, adam) or torch's adamw", OPTS),
-    Flag('sched', str, 'onecycle', "lr schedule, stepped every batch", SCHEDS),
-    Flag('lr', float, 5e-2, "learning rate; the peak for onecycle"),
-    Flag('epochs', int, 6, "total epochs; when resuming, the run continues up to this many"),
-    Flag('bs', int, 512, "batch size"),
-    Flag('wd', float, 0., "decoupled weight decay"),
-    Flag('seed', int, 42, "random seed"),
-    Flag('data', str, None, "a directory with the four Fashion-MNIST IDX .gz files, a dataset saved with save_to_disk, or an image folder "
-                            "(train/<class>/*.png beside test/<class>/*.png, or <class>/*.png with 20%% held out) "
-                            "(default: Fashion-MNIST from SLOWAI_DATA, Debian's package or the HF hub)"),
-    Flag('device', str, None, "cpu, cuda, cuda:N or mps (default: the best available)"),
-    Flag('out', str, 'runs/latest', "output directory for metrics.csv, history.png, schedule.png, model.pt, checkpoint.pt"),
-    Flag('resume', str, None, "checkpoint to resume from, e.g. runs/latest/checkpoint.pt (default: start afresh)"),
-    Flag('mixed_precision', str, 'no', "autocast through Accelerate: bf16 (CPU or GPU), fp16 (CUDA) or no", PRECISIONS),
-    Flag('grad_accum', int, 1, "step the optimizer every this many batches (gradient accumulation, through Accelerate)"),
-    Flag('stop_after', int, None, "stop, checkpointed, after this many of the --epochs; continue later with --resume (default: run them all)"),
-    Flag('fast', bool, False, "bf16 autocast and channels_last (MixedPrecisionCB), much faster on a CPU with AVX-512 BF16 or AMX "
-                              "(bench/cpu_speed.py measures it) or a GPU; where there is no native bf16, fp32 with a warning"),
-    Flag('quiet', bool, False, "print no row per epoch (default: print them)"),
-]
-DEFAULTS = {f.name: f.default for f in FLAGS}
-RUN_KEYS = ('model', 'opt', 'sched', 'lr', 'epochs', 'bs', 'wd', 'seed', 'grad_accum', 'fast')  # what a resume must repeat
-
-def flag(name:str)->str:
-    "The command-line spelling of setting `name`: `--stop-after` for `stop_after`"
-    return '--' + name.replace('_', '-')
+__all__ = ['hold_out', 'metrics_csv', 'plot_history', 'png', 'write_outputs', 'run', 'cli']
 
 # %% ../nbs/10_cli.ipynb #7c1a0e5b
-def _opts():
+def _opts()->dict:
+    "Each `--opt`'s optimizer, as `f(params, lr, wd)`: ours with their multi-tensor steps, or torch's AdamW"
     import torch
-    from slowai.optimizers import SGD, MomentumSGD, RMSProp, Adam
+    from slowai.fast_optimizers import SGD, MomentumSGD, RMSProp, Adam
     return {'sgd': SGD, 'momentum': MomentumSGD, 'rmsprop': RMSProp, 'adam': Adam,
             'adamw': lambda params, lr, wd=0.: torch.optim.AdamW(params, lr=lr, weight_decay=wd)}
 
-def _models():
-    "Each model's builder, from the data's input channels and number of classes"
+def _models()->dict:
+    "Each `--model`'s builder, from the data's input channels and number of classes"
     from slowai.models import get_kaiming_initalized_model
     from slowai.resnet import ResNet
     return {'cnn': lambda n_in, n_out: get_kaiming_initalized_model(n_in=n_in, n_out=n_out),
             'resnet': lambda n_in, n_out: ResNet(n_out=n_out, ni=n_in)}
 
-def _sched_cb(name, lr, total):
+def _sched_cb(name:str, lr:float, total:int):
+    "The `--sched` callback, over `total` optimizer steps; `None` for none"
     from torch.optim import lr_scheduler
     from slowai.schedulers import BatchSchedulerCB, one_cycle_lr
     if name == 'cosine': return BatchSchedulerCB(lr_scheduler.CosineAnnealingLR, T_max=total)
     if name == 'onecycle': return BatchSchedulerCB(one_cycle_lr, max_lr=lr, total_steps=total)  # sgd, rmsprop: no momentum to cycle
 
-# %% ../nbs/10_cli.ipynb #a7d77224
-class UsageError(ValueError): "A bad command-line value"
-class DataError(ValueError): "Data that `slowai-train` cannot train on"
-
-DEVICE_TYPES = ('cpu', 'cuda', 'mps')
-
-def _accelerated(a):
-    from slowai.core import world_size
-    return a.mixed_precision != 'no' or a.grad_accum != 1 or world_size() > 1
-
-def _fashion_mnist(data)->bool:
-    "Whether `--data` means Fashion-MNIST: not given, or a directory of IDX files"
-    return data is None or any(Path(data).glob('*-idx?-ubyte*'))
-
-def check_args(**kwargs)->argparse.Namespace:
-    "All the settings of a run (`DEFAULTS` where not given), checked: raise `UsageError` with a one-line reason for any bad value"
-    if bad := set(kwargs) - set(DEFAULTS): raise TypeError(f"unknown settings {', '.join(sorted(bad))}; the settings are in `FLAGS`")
-    a = argparse.Namespace(**{**DEFAULTS, **kwargs})
-    from slowai.core import world_size
-    from slowai.data import FMNIST_SIZES
-    if a.model not in MODELS: raise UsageError(f"unknown model {a.model!r}; choose from {', '.join(MODELS)}")
-    if a.opt not in OPTS: raise UsageError(f"unknown optimizer {a.opt!r}; choose from {', '.join(OPTS)}")
-    if a.sched not in SCHEDS: raise UsageError(f"unknown schedule {a.sched!r}; choose from {', '.join(SCHEDS)}")
-    if not (math.isfinite(a.lr) and a.lr > 0): raise UsageError(f"--lr must be a finite number > 0, got {a.lr}")
-    if a.epochs < 1: raise UsageError(f"--epochs must be >= 1, got {a.epochs}")
-    if a.bs < 1: raise UsageError(f"--bs must be >= 1, got {a.bs}")
-    if _fashion_mnist(a.data) and a.bs > FMNIST_SIZES['train']:   # other data: checked once it is read
-        raise UsageError(f"--bs {a.bs} is larger than the {FMNIST_SIZES['train']} training images")
-    if not (math.isfinite(a.wd) and a.wd >= 0): raise UsageError(f"--wd must be a finite number >= 0, got {a.wd}")
-    if not 0 <= a.seed < 2**32: raise UsageError(f"--seed must be between 0 and {2**32 - 1}, got {a.seed}")
-    _check_out(a.out)
-    if a.stop_after is not None and not 1 <= a.stop_after <= a.epochs:
-        raise UsageError(f"--stop-after must be between 1 and --epochs ({a.epochs}), got {a.stop_after}")
-    if a.device is not None:
-        import torch
-        try: dev = torch.device(a.device)
-        except RuntimeError: raise UsageError(f"--device {a.device!r} is not a device name (cpu, cuda, cuda:1, mps)") from None
-        if dev.type not in DEVICE_TYPES: raise UsageError(f"--device {a.device}: slowai-train trains on {', '.join(DEVICE_TYPES)}")
-        if dev.type == 'cuda' and not torch.cuda.is_available(): raise UsageError(f"--device {a.device}: CUDA is not available here")
-        if dev.type == 'mps' and not torch.backends.mps.is_available(): raise UsageError(f"--device {a.device}: MPS is not available here")
-    if a.fast and _accelerated(a):
-        raise UsageError("--fast does not combine with Accelerate (--mixed-precision, --grad-accum, several processes); "
-                         "there, use --mixed-precision bf16")
-    if _accelerated(a):
-        from slowai.distributed import check_accelerate_args
-        try: check_accelerate_args(a.mixed_precision, a.grad_accum)
-        except ValueError as e: raise UsageError(str(e)) from None
-        if a.bs % (n := world_size()): raise UsageError(f"--bs {a.bs} does not split over {n} processes; use a multiple of {n}")
-    if a.resume is not None: _check_resume(a)
-    return a
-
-def _check_out(out:str):
-    "Refuse an `--out` that cannot be the run's directory: empty, a file, below a file, or where we may not write"
-    if not out.strip(): raise UsageError("--out is empty; name a directory for the outputs, e.g. --out runs/latest")
-    p = Path(out)
-    if p.exists() and not p.is_dir(): raise UsageError(f"--out {out} is a file; name a directory for the outputs")
-    near = next(q for q in (p, *p.parents) if q.exists())   # the closest folder that exists: the rest is made in it
-    if not near.is_dir(): raise UsageError(f"--out {out}: {near} is a file, so there can be no directory below it")
-    if not os.access(near, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: {near} is read-only or not ours to write in; choose another --out")
-
-def _check_resume(a):
-    "A resumed run must be the same run: its schedule, data order and optimizer all depend on `RUN_KEYS`"
-    if not Path(a.resume).is_file(): raise UsageError(f"--resume {a.resume}: no such checkpoint file")
-    from slowai.checkpoints import read_checkpoint
-    ck = read_checkpoint(a.resume)   # refuses a damaged or unsafe file (`CheckpointError`)
-    saved = ck['extra'].get('args', {})
-    if not isinstance(saved, dict): saved = {}
-    diff = [f"{flag(k)} {saved[k]} (not {getattr(a, k)})" for k in RUN_KEYS if k in saved and saved[k] != getattr(a, k)]
-    if diff: raise UsageError(f"--resume {a.resume} belongs to a run with {', '.join(diff)}; pass the same flags to continue it")
-    if ck['epoch'] + 1 > a.epochs:
-        from slowai.checkpoints import CheckpointError
-        raise CheckpointError(f"{a.resume}: damaged checkpoint: it holds {ck['epoch'] + 1} epochs, more than --epochs {a.epochs}")
-
-# %% ../nbs/10_cli.ipynb #0c6f3a8d
-def metrics_csv(history:list)->str:
-    "The metrics history as CSV: one row per epoch and split"
-    f = io.StringIO()
-    w = csv.DictWriter(f, fieldnames=['epoch', 'train', 'loss', 'MulticlassAccuracy'], extrasaction='ignore', lineterminator='\n')
-    w.writeheader()
-    for row in history: w.writerow({k: (f'{v:.6f}' if isinstance(v, float) else v) for k, v in row.items()})
-    return f.getvalue()
-
-def png(fig)->bytes:
-    "A matplotlib figure as PNG bytes (the figure is closed)"
-    import matplotlib.pyplot as plt
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=90); plt.close(fig)
-    return buf.getvalue()
-
-def plot_history(history:list):
-    "Train/valid loss and accuracy per epoch"
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(1, 2, figsize=(9, 3))
-    for split, style in [('train', 'o-'), ('eval', 's-')]:
-        rows = [r for r in history if r['train'] == split]
-        for ax, k in zip(axs, ['loss', 'MulticlassAccuracy']):
-            ax.plot([r['epoch'] + 1 for r in rows], [r[k] for r in rows], style, label=split)
-    for ax, t in zip(axs, ['loss', 'accuracy']): ax.set_title(t); ax.set_xlabel('epoch'); ax.legend(); ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/10_cli.ipynb #e2777b74
+# %% ../nbs/10_cli.ipynb #97199685
 def _data(a):
     "The run's `DataLoaders`: Fashion-MNIST for no `--data` or a directory of IDX files, else `image_dls` (20% held out if need be)"
     from slowai.core import first_line
     from slowai.data import fashion_mnist, image_dls
-    if not _fashion_mnist(a.data) and not Path(a.data).exists():
+    if not means_fashion_mnist(a.data) and not Path(a.data).exists():
         raise FileNotFoundError(f"--data {a.data} does not exist; give a directory of Fashion-MNIST IDX files, "
                                 "a dataset saved with save_to_disk, or an image folder")
-    try: return fashion_mnist(bs=a.bs, path=a.data, seed=a.seed) if _fashion_mnist(a.data) else image_dls(a.data, bs=a.bs, seed=a.seed)
+    try: return fashion_mnist(bs=a.bs, path=a.data, seed=a.seed) if means_fashion_mnist(a.data) else image_dls(a.data, bs=a.bs, seed=a.seed)
     except (FileNotFoundError, ConnectionError, MemoryError): raise
     except ValueError as e: raise DataError(str(e)) from None   # the message names the file or folder
     except Exception as e:   # an image PIL cannot read, a dataset that does not load, ...
         raise DataError(f"could not read --data {a.data}: {type(e).__name__}: {first_line(e)}") from None
 
+# %% ../nbs/10_cli.ipynb #3bfb1e2b
 try: import fcntl
 except ImportError: fcntl = None   # Windows: no lock
 
 @contextmanager
-def hold_out(out:Path):
+def hold_out(out:Path): # the run's output directory, made if need be
     "Make `out` and hold its lock while the run lasts: a second run on it is refused; a killed run's lock is released by the OS"
     made = [q for q in (out, *out.parents) if not q.exists()]   # the folders it makes, deepest first
     out.mkdir(parents=True, exist_ok=True)
@@ -211,7 +77,43 @@ def hold_out(out:Path):
                 for q in made: q.rmdir()
             except OSError: pass
 
-def write_outputs(learn, recorder, out:Path):
+# %% ../nbs/10_cli.ipynb #0c6f3a8d
+def metrics_csv(history:list, # `MetricsCB.history`: a dict per epoch and split
+               )->str:
+    "The metrics history as CSV: one row per epoch and split"
+    f = io.StringIO()
+    w = csv.DictWriter(f, fieldnames=['epoch', 'train', 'loss', 'MulticlassAccuracy'], extrasaction='ignore', lineterminator='\n')
+    w.writeheader()
+    for row in history: w.writerow({k: (f'{v:.6f}' if isinstance(v, float) else v) for k, v in row.items()})
+    return f.getvalue()
+
+# %% ../nbs/10_cli.ipynb #ed9bda40
+def plot_history(history:list): # `MetricsCB.history`: a dict per epoch and split
+    "Train and eval loss and accuracy per epoch, numbered from 0 as in the table and `metrics.csv`"
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+    fig, axs = plt.subplots(1, 2, figsize=(9, 3))
+    for split, style in [('train', 'o-'), ('eval', 's-')]:
+        rows = [r for r in history if r['train'] == split]
+        for ax, k in zip(axs, ['loss', 'MulticlassAccuracy']): ax.plot([r['epoch'] for r in rows], [r[k] for r in rows], style, label=split)
+    epochs = [r['epoch'] for r in history] or [0]
+    for ax, name in zip(axs, ['loss', 'accuracy']):
+        ax.set(xlabel='epoch', ylabel=name, xlim=(min(epochs) - 0.5, max(epochs) + 0.5))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))   # whole epochs only
+        ax.legend(); ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+def png(fig)->bytes:
+    "A matplotlib figure as PNG bytes (the figure is closed)"
+    import matplotlib.pyplot as plt
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=90); plt.close(fig)
+    return buf.getvalue()
+
+# %% ../nbs/10_cli.ipynb #1e588422
+def write_outputs(learn,      # a `Learner` that has trained, with its `MetricsCB` as `learn.metrics`
+                  recorder,   # its `RecorderCB`, for `schedule.png`
+                  out:Path):  # the run's directory
     "The run's final files, each written atomically: model.pt, metrics.csv, history.png, schedule.png"
     from slowai.core import atomic_write
     learn.save(out/'model.pt')
@@ -219,72 +121,68 @@ def write_outputs(learn, recorder, out:Path):
     atomic_write(out/'history.png', png(plot_history(learn.metrics.history)))
     atomic_write(out/'schedule.png', png(recorder.plot()))
 
-def run(**kwargs):
+# %% ../nbs/10_cli.ipynb #5039f024
+def _callbacks(a, out:Path, n_batches:int)->list:
+    "Run `a`'s own callbacks: the recorder, a checkpoint after every epoch, the stop, and the schedule over its optimizer steps"
+    from slowai.schedulers import RecorderCB, get_lr, get_mom
+    from slowai.checkpoints import CheckpointCB, StopAfterCB
+    cbs = [RecorderCB(lr=get_lr, mom=get_mom), CheckpointCB(out/'checkpoint.pt', args={k: getattr(a, k) for k in RUN_KEYS})]
+    if a.stop_after: cbs.append(StopAfterCB(a.stop_after))
+    # the schedule counts optimizer steps: one per `grad_accum` batches
+    if (s := _sched_cb(a.sched, a.lr, a.epochs*math.ceil(n_batches/a.grad_accum))) is not None: cbs.append(s)
+    return cbs
+
+def _learner(a, out:Path, dls):
+    "`seed_learner` for run `a`: the model built for `dls`, the optimizer, the recipes' callbacks and the run's"
+    from slowai.recipes import seed_learner
+    model = _models()[a.model](dls.n_channels, len(dls.classes))   # built for the data: its channels and classes
+    learn = seed_learner(model, a.lr, partial(_opts()[a.opt], wd=a.wd), cbs=_callbacks(a, out, len(dls.train)), dls=dls, fast=a.fast)
+    return _as_asked(learn, a)
+
+# %% ../nbs/10_cli.ipynb #53122fd6
+def _as_asked(learn, a):
+    "`learn` with the recipes' callbacks as the command line asks: on `--device`, without a loss plot, and without rows for `--quiet`"
+    from slowai.learner import DeviceCB, MetricsCB
+    from slowai.callbacks import ProgressCB
+    import torch
+    for cb in learn.cbs:
+        if isinstance(cb, DeviceCB) and a.device is not None: cb.device = torch.device(a.device)
+        if isinstance(cb, ProgressCB): cb.plot = False
+        if isinstance(cb, MetricsCB) and a.quiet: cb._log = lambda row: None
+    if a.quiet: learn.cbs = learn.cbs.filter(lambda cb: not isinstance(cb, ProgressCB))
+    return learn
+
+# %% ../nbs/10_cli.ipynb #82221bfa
+def _train(a, out:Path):
+    "Build run `a`'s data and `Learner`, resume if asked, train, and write the outputs to `out`"
+    from slowai.core import set_seed, is_main_process
+    from slowai.schedulers import RecorderCB
+    from slowai.checkpoints import SkipToEpochCB, load_checkpoint
+    set_seed(a.seed)
+    learn = _learner(a, out, _data(a))
+    if uses_accelerate(a):
+        from slowai.distributed import accelerate_learner
+        accelerate_learner(learn, a.mixed_precision, a.grad_accum)
+    if a.resume: ck = load_checkpoint(a.resume, learn, map_location='cpu')
+    learn.fit(a.epochs, cbs=SkipToEpochCB(ck['epoch'] + 1) if a.resume else None)   # a finished run: no epochs left
+    recorder = next(cb for cb in learn.cbs if isinstance(cb, RecorderCB))
+    if is_main_process(): write_outputs(learn, recorder, out)   # only the main process writes files
+    return learn
+
+def run(**kwargs): # any of `FLAGS`, as `check_args` takes them
     "Train as `slowai-train` does (on Accelerate for mixed precision, accumulation or several processes); returns the `Learner`"
     a = check_args(**kwargs)
     from slowai.core import is_main_process
     with hold_out(Path(a.out)) if is_main_process() else nullcontext(): return _train(a, Path(a.out))
 
-def _train(a, out:Path):
-    "Build the data, model and callbacks of run `a`, resume if asked, train, and write the outputs to `out`"
-    import torch.nn.functional as F
-    from slowai.core import set_seed, is_main_process
-    from slowai.learner import Learner, TrainCB, DeviceCB, MetricsCB, MulticlassAccuracy
-    from slowai.callbacks import ProgressCB, TerminateOnNaNCB, MixedPrecisionCB
-    from slowai.schedulers import RecorderCB, get_lr, get_mom
-    from slowai.checkpoints import CheckpointCB, StopAfterCB, SkipToEpochCB, load_checkpoint
-    set_seed(a.seed)
-    dls = _data(a)
-    recorder, metrics = RecorderCB(lr=get_lr, mom=get_mom), MetricsCB(MulticlassAccuracy())
-    if a.quiet: metrics._log = lambda row: None
-    cbs = [MixedPrecisionCB() if a.fast else TrainCB(), DeviceCB(a.device), metrics, TerminateOnNaNCB(), recorder,
-           CheckpointCB(out/'checkpoint.pt', args={k: getattr(a, k) for k in RUN_KEYS})]
-    if a.stop_after: cbs.append(StopAfterCB(a.stop_after))
-    if not a.quiet: cbs.append(ProgressCB())
-    # the schedule counts optimizer steps: one per `grad_accum` batches
-    if (s := _sched_cb(a.sched, a.lr, a.epochs*math.ceil(len(dls.train)/a.grad_accum))) is not None: cbs.append(s)
-    model = _models()[a.model](dls.n_channels, len(dls.classes))   # built for the data: its channels and classes
-    learn = Learner(model, dls, F.cross_entropy, lr=a.lr, cbs=cbs, opt_func=partial(_opts()[a.opt], wd=a.wd))
-    if _accelerated(a):
-        from slowai.distributed import accelerate_learner
-        accelerate_learner(learn, a.mixed_precision, a.grad_accum)
-    if a.resume: ck = load_checkpoint(a.resume, learn, map_location='cpu')
-    learn.fit(a.epochs, cbs=SkipToEpochCB(ck['epoch'] + 1) if a.resume else None)   # a finished run: no epochs left
-    if is_main_process(): write_outputs(learn, recorder, out)   # only the main process writes files
-    return learn
-
-# %% ../nbs/10_cli.ipynb #db6f2a95
-class _Parser(argparse.ArgumentParser):
-    def error(self, message): _fail(2, f"{message}; see slowai-train --help")   # one line, not the usage too
-
-def parser()->argparse.ArgumentParser:
-    "The `slowai-train` argument parser: a `--dashed-name` per row of `FLAGS`, with its default in the help"
-    p = _Parser(prog='slowai-train', allow_abbrev=False,
-                                description="Train the seed's CNN (or a ResNet) on Fashion-MNIST or your own images; "
-                                            "the defaults are the seed's 1cycle recipe")
-    for f in FLAGS:
-        help = f.help if '(default' in f.help else f"{f.help} (default: {f.default})"
-        if f.type is bool: p.add_argument(flag(f.name), action='store_true', help=help)
-        else: p.add_argument(flag(f.name), type=f.type, default=f.default, choices=f.choices, help=help)
-    return p
-
-def command(a:argparse.Namespace, *extra:str)->str:
-    "The `slowai-train` command line that repeats run `a` (its flags that differ from `DEFAULTS`), then `extra`"
-    args = [s for k, v in vars(a).items() if k not in ('resume', 'stop_after') and v != DEFAULTS[k]
-            for s in ([flag(k)] if v is True else [flag(k), str(v)])]
-    return shlex.join(['slowai-train', *args, *extra])
-
-def _fail(code, msg):
-    print(f"slowai-train: error: {msg}", file=sys.stderr)
-    sys.exit(code)
-
-def _ours(a, t0)->Path|None:
-    "The checkpoint this run can continue from: the one it wrote in `--out`, else the one it resumed from"
+# %% ../nbs/10_cli.ipynb #7642ba85
+def _ours(a, t0:float)->Path|None:
+    "The checkpoint this run can continue from: the one it wrote in `--out` (since `t0`), else the one it resumed from"
     ck = Path(a.out)/'checkpoint.pt'
     if ck.is_file() and ck.stat().st_mtime >= t0: return ck
     return Path(a.resume) if a.resume else None
 
-def _saved(a, t0)->str:
+def _saved(a, t0:float)->str:
     "What is saved, and the command that carries on from it"
     if a is None or (ck := _ours(a, t0)) is None: return "no epoch had finished, so there is nothing to resume"
     from slowai.core import first_line
@@ -294,7 +192,8 @@ def _saved(a, t0)->str:
     if done >= a.epochs: return f"the finished run is saved in {ck}; write its outputs with: {command(a, '--resume', str(ck))}"
     return f"epoch {done} of {a.epochs} is saved in {ck}; resume with: {command(a, '--resume', str(ck))}"
 
-def _explain(e:Exception, a, t0)->tuple:
+# %% ../nbs/10_cli.ipynb #305d484d
+def _explain(e:Exception, a, t0:float)->tuple:
     "The exit code and the one line for an error that ended the run"
     from slowai.core import first_line
     name = type(e).__name__
@@ -313,6 +212,21 @@ def _explain(e:Exception, a, t0)->tuple:
         return 1, f"{where}: {e.strerror or first_line(e)}"
     return 1, f"unexpected {name}: {first_line(e)}; set SLOWAI_TRACEBACK=1 to see where it happened"
 
+# %% ../nbs/10_cli.ipynb #a363e650
+def _fail(code:int, msg:str):
+    "End the command with exit code `code` and the line `msg` on stderr"
+    print(f"slowai-train: error: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+def _last_line(a, history:list)->str:
+    "The line a run that ended well prints: done, or stopped after an epoch with the command that continues it"
+    h = [r for r in history if r['train'] == 'eval'][-1]
+    acc, last = h['MulticlassAccuracy'], h['epoch'] + 1
+    if last < a.epochs: return (f"stopped after epoch {last} of {a.epochs}: eval accuracy {acc:.4f}. Continue with: "
+                                f"{command(a, '--resume', str(Path(a.out)/'checkpoint.pt'))}")
+    return f"done: eval accuracy {acc:.4f}; wrote metrics.csv, history.png, schedule.png, model.pt, checkpoint.pt to {a.out}"
+
+# %% ../nbs/10_cli.ipynb #99127f28
 def cli(argv:list|None=None): # the arguments (default: `sys.argv[1:]`)
     "The `slowai-train` console script: train, write the outputs, and exit with a code a script can test"
     a, t0 = None, time.time()
@@ -321,13 +235,7 @@ def cli(argv:list|None=None): # the arguments (default: `sys.argv[1:]`)
         import matplotlib; matplotlib.use('Agg', force=True)  # files only: no display, whatever MPLBACKEND says
         from slowai.core import is_main_process
         learn = run(**vars(a))
-        if not is_main_process(): return
-        h = learn.metrics.history[-1]
-        acc, last = h['MulticlassAccuracy'], h['epoch'] + 1
-        if last < a.epochs:
-            print(f"stopped after epoch {last} of {a.epochs}: eval accuracy {acc:.4f}. Continue with: "
-                  f"{command(a, '--resume', str(Path(a.out)/'checkpoint.pt'))}")
-        else: print(f"done: eval accuracy {acc:.4f}; wrote metrics.csv, history.png, schedule.png, model.pt, checkpoint.pt to {a.out}")
+        if is_main_process(): print(_last_line(a, learn.metrics.history), flush=True)
     except KeyboardInterrupt: _fail(130, f"interrupted; {_saved(a, t0)}")
     except Exception as e:
         if os.environ.get('SLOWAI_TRACEBACK'): raise
