@@ -9,7 +9,6 @@ from functools import partial
 import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
-from torchvision.transforms import v2
 from fastcore.basics import patch
 
 from .core import set_seed
@@ -82,6 +81,7 @@ def batch_tfms(pad:int=1,        # random crop of the image padded by `pad` pixe
                size:int=28       # height and width of the images
               )->v2.Compose:
     "Random crop with padding, horizontal flip and random erasing, as one `v2.Compose`"
+    from torchvision.transforms import v2   # imported when first used: torchvision takes seconds to import
     if not isinstance(pad, int) or pad < 0: raise ValueError(f"pad must be an integer >= 0, got {pad!r}; use 0 for no crop")
     _check_prob('flip', flip); _check_prob('erase', erase)
     tfms = [v2.RandomCrop(size, padding=pad)] if pad else []
