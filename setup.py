@@ -16,7 +16,7 @@ min_py = cfg['min_python']
 reqs = shlex.split(cfg.get('requirements', ''))
 extras = {e: shlex.split(cfg[f'{e}_requirements']) for e in cfg.get('extras', '').split()}
 dev_reqs = shlex.split(cfg.get('dev_requirements', '')) + [r for rs in extras.values() for r in rs]
-scripts = [o.strip() for o in cfg.get('console_scripts', '').splitlines() if o.strip()]
+scripts = cfg.get('scripts', '').split()  # the commands: small launchers that end a Ctrl-C during the library's import with one line
 pkg = cfg['lib_path']
 
 setuptools.setup(
@@ -32,5 +32,5 @@ setuptools.setup(
     python_requires='>=' + min_py, zip_safe=False,
     long_description=(Path(__file__).parent/'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
-    entry_points={'console_scripts': scripts, 'nbdev': [f"{pkg}={pkg}._modidx:d"]},
+    scripts=scripts, entry_points={'nbdev': [f"{pkg}={pkg}._modidx:d"]},
 )

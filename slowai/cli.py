@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #d2526d89
 from __future__ import annotations
-import csv, errno, io, math, os, sys, time
+import csv, errno, io, math, os, sys, time, warnings
 from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
@@ -25,10 +25,9 @@ def _opts()->dict:
 
 def _models()->dict:
     "Each `--model`'s builder, from the data's input channels and number of classes"
-    from slowai.models import get_kaiming_initalized_model
-    from slowai.resnet import ResNet
-    return {'cnn': lambda n_in, n_out: get_kaiming_initalized_model(n_in=n_in, n_out=n_out),
-            'resnet': lambda n_in, n_out: ResNet(n_out=n_out, ni=n_in)}
+    from slowai.export import build   # built by name, so that the learner can be exported
+    return {'cnn': lambda n_in, n_out: build('cnn', n_in=n_in, n_out=n_out),
+            'resnet': lambda n_in, n_out: build('resnet', c_in=n_in, n_out=n_out)}
 
 def _sched_cb(name:str, lr:float, total:int):
     "The `--sched` callback, over `total` optimizer steps; `None` for none"
@@ -45,7 +44,12 @@ def _data(a):
     if not means_fashion_mnist(a.data) and not Path(a.data).exists():
         raise FileNotFoundError(f"--data {a.data} does not exist; give a directory of Fashion-MNIST IDX files, "
                                 "a dataset saved with save_to_disk, or an image folder")
-    try: return fashion_mnist(bs=a.bs, path=a.data, seed=a.seed) if means_fashion_mnist(a.data) else image_dls(a.data, bs=a.bs, seed=a.seed)
+    try:
+        with warnings.catch_warnings(record=True) as notes:   # e.g. a batch size larger than the data: said as a note
+            warnings.simplefilter('always', UserWarning)
+            dls = fashion_mnist(bs=a.bs, path=a.data, seed=a.seed) if means_fashion_mnist(a.data) else image_dls(a.data, bs=a.bs, seed=a.seed)
+        for w in notes: print(f"slowai-train: note: {w.message}", file=sys.stderr)
+        return dls
     except (FileNotFoundError, ConnectionError, MemoryError): raise
     except ValueError as e: raise DataError(str(e)) from None   # the message names the file or folder
     except Exception as e:   # an image PIL cannot read, a dataset that does not load, ...
@@ -114,9 +118,10 @@ def png(fig)->bytes:
 def write_outputs(learn,      # a `Learner` that has trained, with its `MetricsCB` as `learn.metrics`
                   recorder,   # its `RecorderCB`, for `schedule.png`
                   out:Path):  # the run's directory
-    "The run's final files, each written atomically: model.pt, metrics.csv, history.png, schedule.png"
+    "The run's final files, each written atomically: model.pt, model.slowai, metrics.csv, history.png, schedule.png"
     from slowai.core import atomic_write
     learn.save(out/'model.pt')
+    learn.export(out/'model.slowai')   # the learner, for slowai-predict
     atomic_write(out/'metrics.csv', metrics_csv(learn.metrics.history).encode())
     atomic_write(out/'history.png', png(plot_history(learn.metrics.history)))
     atomic_write(out/'schedule.png', png(recorder.plot()))
@@ -128,6 +133,10 @@ def _callbacks(a, out:Path, n_batches:int)->list:
     from slowai.checkpoints import CheckpointCB, StopAfterCB
     cbs = [RecorderCB(lr=get_lr, mom=get_mom), CheckpointCB(out/'checkpoint.pt', args={k: getattr(a, k) for k in RUN_KEYS})]
     if a.stop_after: cbs.append(StopAfterCB(a.stop_after))
+    from slowai.tracker import EarlyStoppingCB, SaveBestCB, TensorBoardCB
+    if a.early_stop: cbs.append(EarlyStoppingCB(patience=a.early_stop))
+    if a.save_best: cbs.append(SaveBestCB(restore=True))   # the outputs hold the best epoch's weights
+    if a.tensorboard: cbs.append(TensorBoardCB(out/'tensorboard'))
     # the schedule counts optimizer steps: one per `grad_accum` batches
     if (s := _sched_cb(a.sched, a.lr, a.epochs*math.ceil(n_batches/a.grad_accum))) is not None: cbs.append(s)
     return cbs
@@ -222,9 +231,10 @@ def _last_line(a, history:list)->str:
     "The line a run that ended well prints: done, or stopped after an epoch with the command that continues it"
     h = [r for r in history if r['train'] == 'eval'][-1]
     acc, last = h['MulticlassAccuracy'], h['epoch'] + 1
-    if last < a.epochs: return (f"stopped after epoch {last} of {a.epochs}: eval accuracy {acc:.4f}. Continue with: "
+    if last < a.epochs and (a.stop_after or not a.early_stop): return (f"stopped after epoch {last} of {a.epochs}: eval accuracy {acc:.4f}. Continue with: "
                                 f"{command(a, '--resume', str(Path(a.out)/'checkpoint.pt'))}")
-    return f"done: eval accuracy {acc:.4f}; wrote metrics.csv, history.png, schedule.png, model.pt, checkpoint.pt to {a.out}"
+    early = f"stopped early after epoch {last} of {a.epochs}, the validation loss not better for {a.early_stop} epochs; " if a.early_stop and last < a.epochs else ''
+    return f"done: {early}eval accuracy {acc:.4f}; wrote metrics.csv, history.png, schedule.png, model.pt, model.slowai, checkpoint.pt to {a.out}"
 
 # %% ../nbs/10_cli.ipynb #99127f28
 def cli(argv:list|None=None): # the arguments (default: `sys.argv[1:]`)

@@ -30,19 +30,23 @@ FLAGS = [
                             "(train/<class>/*.png beside test/<class>/*.png, or <class>/*.png with 20%% held out) "
                             "(default: Fashion-MNIST from SLOWAI_DATA, Debian's package or the HF hub)"),
     Flag('device', str, None, "cpu, cuda, cuda:N or mps (default: the best available)"),
-    Flag('out', str, 'runs/latest', "output directory for metrics.csv, history.png, schedule.png, model.pt, checkpoint.pt"),
+    Flag('out', str, 'runs/latest', "output directory for metrics.csv, history.png, schedule.png, model.pt, model.slowai "
+                                    "(the learner, for slowai-predict), checkpoint.pt"),
     Flag('resume', str, None, "checkpoint to resume from, e.g. runs/latest/checkpoint.pt (default: start afresh)"),
     Flag('mixed_precision', str, 'no', "autocast through Accelerate: bf16 (CPU or GPU), fp16 (CUDA) or no", PRECISIONS),
     Flag('grad_accum', int, 1, "step the optimizer every this many batches (gradient accumulation, through Accelerate)"),
     Flag('stop_after', int, None, "stop, checkpointed, after this many of the --epochs; continue later with --resume (default: run them all)"),
     Flag('fast', bool, False, "bf16 autocast and channels_last (MixedPrecisionCB), much faster on a CPU with AVX-512 BF16 or AMX "
                               "(bench/cpu_speed.py measures it) or a GPU; where there is no native bf16, fp32 with a warning"),
+    Flag('early_stop', int, None, "stop once the validation loss has not improved for this many epochs (default: train every epoch)"),
+    Flag('save_best', bool, False, "end with the weights of the epoch with the lowest validation loss, in model.pt and model.slowai"),
+    Flag('tensorboard', bool, False, "log the run for TensorBoard in OUT/tensorboard (needs the tensorboard package)"),
     Flag('quiet', bool, False, "print no row per epoch (default: print them)"),
 ]
 
 # %% ../nbs/09c_cli_flags.ipynb #73a3f6d9
 DEFAULTS = {f.name: f.default for f in FLAGS}
-RUN_KEYS = ('model', 'opt', 'sched', 'lr', 'epochs', 'bs', 'wd', 'seed', 'grad_accum', 'fast')  # what a resume must repeat
+RUN_KEYS = ('model', 'opt', 'sched', 'lr', 'epochs', 'bs', 'wd', 'seed', 'grad_accum', 'fast', 'early_stop', 'save_best')  # what a resume must repeat
 
 def flag(name:str, # a setting, as `FLAGS` names it
         )->str:
@@ -68,15 +72,13 @@ def uses_accelerate(a:argparse.Namespace, # the run's settings
 # %% ../nbs/09c_cli_flags.ipynb #e2a88c6a
 def _check_values(a):
     "Refuse a name that is not in its list, or a number out of its range"
-    from slowai.data import FMNIST_SIZES
     if a.model not in MODELS: raise UsageError(f"unknown model {a.model!r}; choose from {', '.join(MODELS)}")
     if a.opt not in OPTS: raise UsageError(f"unknown optimizer {a.opt!r}; choose from {', '.join(OPTS)}")
     if a.sched not in SCHEDS: raise UsageError(f"unknown schedule {a.sched!r}; choose from {', '.join(SCHEDS)}")
     if not (math.isfinite(a.lr) and a.lr > 0): raise UsageError(f"--lr must be a finite number > 0, got {a.lr}")
     if a.epochs < 1: raise UsageError(f"--epochs must be >= 1, got {a.epochs}")
     if a.bs < 1: raise UsageError(f"--bs must be >= 1, got {a.bs}")
-    if means_fashion_mnist(a.data) and a.bs > FMNIST_SIZES['train']:   # other data: checked once it is read
-        raise UsageError(f"--bs {a.bs} is larger than the {FMNIST_SIZES['train']} training images")
+    if a.early_stop is not None and a.early_stop < 1: raise UsageError(f"--early-stop must be >= 1 (epochs without a better loss), got {a.early_stop}")
     if not (math.isfinite(a.wd) and a.wd >= 0): raise UsageError(f"--wd must be a finite number >= 0, got {a.wd}")
     if not 0 <= a.seed < 2**32: raise UsageError(f"--seed must be between 0 and {2**32 - 1}, got {a.seed}")
     if a.stop_after is not None and not 1 <= a.stop_after <= a.epochs:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #57761b6f
 from __future__ import annotations
-import gzip, hashlib, math, os, zlib
+import gzip, hashlib, math, os, warnings, zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -237,13 +237,13 @@ def _check_dl_args(bs, valid_pct):
 def _split_dls(tens:dict, classes, bs, stats, valid_pct, seed, shuffle, device)->DataLoaders:
     "Loaders of `{split: (x, y)}`: `train` (less a seeded `valid_pct` holdout, `valid`), then the other splits; `stats`: default `train`'s"
     (x, y), (mean, std) = tens['train'], stats or _pixel_stats(tens['train'][0])
-    if bs > len(x): raise ValueError(f"bs={bs} is larger than the {len(x)} training images; use bs <= {len(x)}")
     if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
     splits, kw = {'train': (x, y)}, dict(bs=bs, mean=mean, std=std, device=device)
     if valid_pct:
         perm, n_val = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)), int(round(len(x)*valid_pct))
-        vi, ti = perm[:n_val].sort().values, perm[n_val:].sort().values
-        splits = {'train': (x[ti], y[ti]), 'valid': (x[vi], y[vi])}
+        vi, ti = perm[:n_val].sort().values, perm[n_val:].sort().values; splits = {'train': (x[ti], y[ti]), 'valid': (x[vi], y[vi])}
+    if bs > (n := len(splits['train'][0])):   # small data: one batch of all of it
+        warnings.warn(f"bs={bs} is larger than the {n} training images: using bs={n}", stacklevel=3); kw['bs'] = bs = n
     dls = DataLoaders(classes=classes)   # train first; the evaluation loaders, in order, draw their seeds from the global RNG
     for k, (xs, ys) in {**splits, **{k: t for k, t in tens.items() if k != 'train'}}.items():
         dls[k] = TensorDataLoader(xs, ys, shuffle=shuffle, seed=seed, **kw) if k == 'train' else TensorDataLoader(xs, ys, **kw)

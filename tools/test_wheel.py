@@ -61,7 +61,8 @@ def build_wheel(out: Path) -> Path:
 def wheel_contents(whl: Path) -> str:
     with zipfile.ZipFile(whl) as z: names, meta = z.namelist(), z.read(f'{WHEEL_STEM}-{cfg.version}.dist-info/METADATA').decode()
     top = sorted({n.split('/')[0] for n in names})
-    assert top == [PKG, f'{WHEEL_STEM}-{cfg.version}.dist-info'], f"the wheel's top level is {top}: only {PKG}/ and its dist-info belong there"
+    want = [PKG, f'{WHEEL_STEM}-{cfg.version}.data', f'{WHEEL_STEM}-{cfg.version}.dist-info']   # .data: the command scripts
+    assert top == want, f"the wheel's top level is {top}: only {PKG}/, its commands (.data) and its dist-info belong there"
     mods = sorted(n.split('/', 1)[1] for n in names if n.startswith(PKG + '/'))
     tree = sorted(p.relative_to(cfg.lib_path).as_posix() for p in cfg.lib_path.rglob('*.py') if '__pycache__' not in p.parts)
     assert mods == tree, f"the wheel's {PKG}/ differs from the tree's: missing {sorted(set(tree) - set(mods))}, extra {sorted(set(mods) - set(tree))}"
@@ -76,8 +77,9 @@ def wheel_contents(whl: Path) -> str:
     for e in ('accelerate', 'tensorboard', 'dev'): assert e in extras, f"no extra {e!r}: {extras}"
     for e in ('accelerate', 'tensorboard'):
         assert e not in needs and e in extra(e) and e in extra('dev'), f"{e}: not only in its extra and dev's ({sorted(needs)}, {sorted(extra(e))})"
-    entry = z_read(whl, f'{WHEEL_STEM}-{cfg.version}.dist-info/entry_points.txt')
-    assert re.search(r'^slowai-train = slowai\.cli:cli$', entry, re.M), f"no console script slowai-train in entry_points.txt:\n{entry}"
+    with zipfile.ZipFile(whl) as z: names = z.namelist()
+    for cmd in ('slowai-train', 'slowai-predict'):   # the commands: launcher scripts (see scripts/)
+        assert f'{WHEEL_STEM}-{cfg.version}.data/scripts/{cmd}' in names, f"no command {cmd} in the wheel's scripts"
     return f"{len(mods)} modules; Name: {DIST}; {len(needs)} dependencies ({', '.join(sorted(needs))}); extras {', '.join(extras)}"
 
 def z_read(whl, name):
@@ -245,7 +247,7 @@ def main():
         whl = check(f'the sdist and the wheel build ({WHEEL_STEM}-{cfg.version}-py3-none-any.whl)', build_wheel, tmp/'dist')
         if whl is None: return finish(t0)
         whl = whl.path
-        check(f'the wheel holds {PKG}/ as in the tree, named {DIST}, with its dependencies, extras and console script', wheel_contents, whl)
+        check(f'the wheel holds {PKG}/ as in the tree, named {DIST}, with its dependencies, extras and commands', wheel_contents, whl)
         made = check("a fresh venv outside the tree, with .venv's dependencies but not slowai", fresh_venv, tmp)
         if made is None: return finish(t0)
         py, sp = made.py, made.sp
@@ -257,7 +259,7 @@ def main():
         if check('the wheel installs with pip --no-deps', pip_install, py, whl, work, env, sp) is None: return finish(t0)
         check('pip check is clean in the fresh venv', pip_check, py, work, env)
         use(py, work, env)
-        check("the fresh venv's console script slowai-train --help runs", console_script, py.parent.parent, work, env)
+        check("the fresh venv's command slowai-train --help runs", console_script, py.parent.parent, work, env)
     return finish(t0)
 
 def finish(t0):
