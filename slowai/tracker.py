@@ -90,7 +90,7 @@ class SaveBestCB(TrackerCB):
         if not (epoch_done(learn) and self.improved(learn)): return
         self.weights = {k: v.detach().to('cpu', copy=True) for k, v in learn.model.state_dict().items()}
         if self.path is not None: learn.save(self.path)
-    def after_fit(self, learn):
+    def cleanup_fit(self, learn):   # however the fit ends: early stopping ends it with a `CancelFitException`
         if self.restore and self.weights is not None: learn.model.load_state_dict(self.weights)
     def get_state(self)->dict: return {**super().get_state(), 'weights': self.weights}
     def set_state(self, sd:dict): super().set_state(sd); self.weights = sd['weights']

@@ -25,10 +25,10 @@ DOCS = cfg.doc_path
 SITE_URL = (cfg.doc_host + cfg.doc_baseurl).rstrip('/') + '/'
 NO_REPO = 'github.com/slowai'  # the repository settings.ini once named, which nobody can confirm exists
 # Notebooks the site must have even before they exist, each with the loss table ProgressCB writes and its plots
-REQUIRED = {'04_optimizers.ipynb': 'optimizers', '06_schedulers.ipynb': 'schedulers'}
+REQUIRED = {'04_optimizers.ipynb': 'optimizers', '06a_recipes.ipynb': 'recipes'}  # pages that train, with the table and plots ProgressCB shows
 LOSS_COLS = ['MulticlassAccuracy', 'loss', 'epoch', 'train']
 MIN_IMAGES = 1  # a training page shows at least its loss plot
-BROWSER_PAGE = 'schedulers.html'
+BROWSER_PAGE = 'recipes.html'
 MATH_PAGE = 'optimizers.html'  # its formulas must render, with KaTeX from the site
 SEARCH_QUERY, SEARCH_PAGE = 'OneCycleLR momentum', 'schedulers.html'  # a search of two words, and a page that has both
 WIDE_PAGES, WIDE_AT = ('fast_optimizers.html', 'resnet.html', 'resnet_search.html'), 1280  # pages with tables wider than the text column, and the window width
