@@ -47,7 +47,7 @@ def run_recipe(recipe:dict, seed:int=42, split:str='holdout')->list:
             cos = BatchSchedulerCB(lr_scheduler.CosineAnnealingLR, T_max=recipe['n_epochs']*len(d['train']))
             learn = train(model, dls=d, cbs=[cos], **recipe)
         else: learn = train_1cycle(model, dls=d, **recipe)[0].learn
-    return [h['MulticlassAccuracy'] for h in learn.metrics.history if h['train'] == 'eval']
+    return [h['MulticlassAccuracy'] for h in learn.metrics.history if h['phase'] == 'eval']
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -17,7 +17,7 @@ def run(recipe, target):
     timer = EpochTimerCB()
     with redirect_stdout(io.StringIO()):
         rec, _ = train_1cycle(get_kaiming_initalized_model(), extra_cbs=[timer], **recipe)
-    accs = [h['MulticlassAccuracy'] for h in rec.learn.metrics.history if h['train'] == 'eval']
+    accs = [h['MulticlassAccuracy'] for h in rec.learn.metrics.history if h['phase'] == 'eval']
     elapsed = list(accumulate(t for _, _, t in timer.times))  # seconds since the fit began, at the end of each epoch
     times = [s for s, (_, kind, _) in zip(elapsed, timer.times) if kind == 'eval']
     hit = next((i for i, a in enumerate(accs) if a >= target), None)

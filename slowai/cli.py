@@ -86,7 +86,7 @@ def metrics_csv(history:list, # `MetricsCB.history`: a dict per epoch and split
                )->str:
     "The metrics history as CSV: one row per epoch and split"
     f = io.StringIO()
-    w = csv.DictWriter(f, fieldnames=['epoch', 'train', 'loss', 'MulticlassAccuracy'], extrasaction='ignore', lineterminator='\n')
+    w = csv.DictWriter(f, fieldnames=['epoch', 'phase', 'loss', 'MulticlassAccuracy'], extrasaction='ignore', lineterminator='\n')
     w.writeheader()
     for row in history: w.writerow({k: (f'{v:.6f}' if isinstance(v, float) else v) for k, v in row.items()})
     return f.getvalue()
@@ -98,7 +98,7 @@ def plot_history(history:list): # `MetricsCB.history`: a dict per epoch and spli
     from matplotlib.ticker import MaxNLocator
     fig, axs = plt.subplots(1, 2, figsize=(9, 3))
     for split, style in [('train', 'o-'), ('eval', 's-')]:
-        rows = [r for r in history if r['train'] == split]
+        rows = [r for r in history if r['phase'] == split]
         for ax, k in zip(axs, ['loss', 'MulticlassAccuracy']): ax.plot([r['epoch'] for r in rows], [r[k] for r in rows], style, label=split)
     epochs = [r['epoch'] for r in history] or [0]
     for ax, name in zip(axs, ['loss', 'accuracy']):
@@ -229,7 +229,7 @@ def _fail(code:int, msg:str):
 
 def _last_line(a, history:list)->str:
     "The line a run that ended well prints: done, or stopped after an epoch with the command that continues it"
-    h = [r for r in history if r['train'] == 'eval'][-1]
+    h = [r for r in history if r['phase'] == 'eval'][-1]
     acc, last = h['MulticlassAccuracy'], h['epoch'] + 1
     if last < a.epochs and (a.stop_after or not a.early_stop): return (f"stopped after epoch {last} of {a.epochs}: eval accuracy {acc:.4f}. Continue with: "
                                 f"{command(a, '--resume', str(Path(a.out)/'checkpoint.pt'))}")

@@ -116,7 +116,7 @@ def validate(self:Learner, dl=None)->dict:
     try: self.eval_pass(dl, [m])
     finally:
         if ours is not None: self.metrics = ours
-    return {k: v for k, v in m.history[-1].items() if k not in ('epoch', 'train')}
+    return {k: v for k, v in m.history[-1].items() if k not in ('epoch', 'phase')}
 
 # %% ../nbs/02b_inference.ipynb #36a812be
 @patch

@@ -263,7 +263,7 @@ class MetricsCB(ResumableCB):
 
     def after_epoch(self, learn):
         row = {k: v.compute().item() for k, v in self.all_metrics.items()}
-        row.update(epoch=learn.epoch, train='train' if learn.training else 'eval')
+        row.update(epoch=learn.epoch, phase='train' if learn.training else 'eval')
         self.history.append(row)
         self._log(row)
 

@@ -219,7 +219,7 @@ def train_resnet(n_epochs:int=5,
 # %% ../nbs/09_resnet.ipynb #74ce6cd6
 def results_row(learn:Learner, name:str='')->dict:
     "Final eval accuracy and loss, and wall seconds per training epoch, of a `train_resnet` run"
-    last = [r for r in learn.metrics.history if r['train'] == 'eval'][-1]
+    last = [r for r in learn.metrics.history if r['phase'] == 'eval'][-1]
     return dict(run=name, epochs=last['epoch'] + 1, accuracy=round(last['MulticlassAccuracy'], 4),
                 loss=round(last['loss'], 4), s_per_epoch=round(learn.timer.per_epoch(), 1),
                 threads=torch.get_num_threads(), device=str(next(learn.model.parameters()).device))

@@ -116,6 +116,8 @@ def load_run(name:str,                  # file name of the record, without `.jso
     assert cmd.split()[:2] == ['python', f'bench/{bench}.py'], f"{name}: made by {cmd!r}, not bench/{bench}.py"
     assert not re.search(r'(^|[\s=])/', cmd), f"{name}: an absolute path in {cmd!r}"
     assert f'--save nbs/{folder}/{name}.json' in cmd, f"{name}: {cmd!r} saved another file"
+    for row in rec.get('history', []):   # records made before the phase column was named `phase` call it `train`
+        if 'train' in row: row['phase'] = row.pop('train')
     return rec
 
 # %% ../nbs/01a_test_utils.ipynb #1d90b337
@@ -123,7 +125,7 @@ def check_run(rec:dict):
     "Check a `bench/resnet.py` record against itself: result and history, epochs and timings, sittings and wall time"
     import re
     from fastcore.test import test_eq, test_close
-    evals = [r for r in rec['history'] if r['train'] == 'eval']
+    evals = [r for r in rec['history'] if r['phase'] == 'eval']
     test_eq([r['epoch'] for r in evals], list(range(rec['epochs'])))
     test_close(rec['result']['accuracy'], evals[-1]['MulticlassAccuracy'], eps=1e-4)
     test_close(rec['result']['loss'], evals[-1]['loss'], eps=1e-4)

@@ -49,7 +49,7 @@ def value(self:TrackerCB, learn)->float:
     if row is None: raise ValueError(f"{type(self).__name__} monitors {self.monitor!r}, but the learner has no MetricsCB: add one")
     if self.monitor not in row:
         raise ValueError(f"{type(self).__name__} monitors {self.monitor!r}, which the metrics do not have; they have "
-                         + ', '.join(k for k in row if k not in ('epoch', 'train')))
+                         + ', '.join(k for k in row if k not in ('epoch', 'phase')))
     return row[self.monitor]
 
 @patch
@@ -97,8 +97,8 @@ class SaveBestCB(TrackerCB):
 
 # %% ../nbs/07a_tracker.ipynb #cb04b797
 def history_csv(history:list)->str:
-    "A metrics history (`MetricsCB.history`) as CSV text: `epoch`, `train` (the phase), then the figures, one row each"
-    cols = ['epoch', 'train'] + [k for k in (history[0] if history else {}) if k not in ('epoch', 'train')]
+    "A metrics history (`MetricsCB.history`) as CSV text: `epoch`, `phase` (`train` or `eval`), then the figures, one row each"
+    cols = ['epoch', 'phase'] + [k for k in (history[0] if history else {}) if k not in ('epoch', 'phase')]
     f = io.StringIO()
     w = csv.DictWriter(f, fieldnames=cols, extrasaction='ignore', lineterminator='\n')
     w.writeheader()
@@ -132,7 +132,7 @@ class TensorBoardCB(ResumableCB):
     def after_epoch(self, learn):
         row = learn.metrics.history[-1]
         for k, v in row.items():
-            if k not in ('epoch', 'train'): self.writer.add_scalar(f"{'train' if row['train'] == 'train' else 'valid'}/{k}", v, row['epoch'])
+            if k not in ('epoch', 'phase'): self.writer.add_scalar(f"{'train' if row['phase'] == 'train' else 'valid'}/{k}", v, row['epoch'])
         self.writer.flush()
     def cleanup_fit(self, learn): self.writer.close()
     def get_state(self)->dict: return {'batches': self.n}

@@ -77,7 +77,7 @@ def learner(dev, train_cb, extra=(), data=None, c=1, lr=3e-3):
     learn = Learner(convnet(c), data or dls(c=c), F.cross_entropy, lr=lr, cbs=[DeviceCB(dev), train_cb, met, *extra], opt_func=Adam)
     return learn, met
 
-def losses(met, kind='train'): return [r['loss'] for r in met.history if r['train'] == kind]
+def losses(met, kind='train'): return [r['loss'] for r in met.history if r['phase'] == kind]
 
 # ---------------------------------------------------------------- the checks
 

@@ -26,7 +26,7 @@ SITE_URL = (cfg.doc_host + cfg.doc_baseurl).rstrip('/') + '/'
 NO_REPO = 'github.com/slowai'  # the repository settings.ini once named, which nobody can confirm exists
 # Notebooks the site must have even before they exist, each with the loss table ProgressCB writes and its plots
 REQUIRED = {'04_optimizers.ipynb': 'optimizers', '06a_recipes.ipynb': 'recipes'}  # pages that train, with the table and plots ProgressCB shows
-LOSS_COLS = ['MulticlassAccuracy', 'loss', 'epoch', 'train']
+LOSS_COLS = ['MulticlassAccuracy', 'loss', 'epoch', 'phase']
 MIN_IMAGES = 1  # a training page shows at least its loss plot
 BROWSER_PAGE = 'recipes.html'
 MATH_PAGE = 'optimizers.html'  # its formulas must render, with KaTeX from the site

@@ -169,7 +169,7 @@ def _():
     learn.metrics_cb = next(cb for cb in learn.cbs if isinstance(cb, MetricsCB))
     learn.metrics_cb._log = lambda row: None
     learn.fit(4)
-    ev = [r for r in learn.metrics_cb.history if r['train'] == 'eval']
+    ev = [r for r in learn.metrics_cb.history if r['phase'] == 'eval']
     assert len(ev) == 4 and ev[-1]['loss'] < ev[0]['loss'], f"valid losses {[round(r['loss'], 4) for r in ev]}"
     assert ev[-1]['MulticlassAccuracy'] > 0.9, f"valid accuracy {ev[-1]['MulticlassAccuracy']:.3f}"
     return f"valid loss {ev[0]['loss']:.3f} -> {ev[-1]['loss']:.3f}, accuracy {ev[-1]['MulticlassAccuracy']:.3f}"
