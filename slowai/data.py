@@ -4,19 +4,20 @@
 
 # %% ../nbs/01_data.ipynb #57761b6f
 from __future__ import annotations
-import gzip, hashlib, math, os, warnings, zlib
+import gzip, hashlib, io, math, os, warnings, zlib
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
 from fastcore.basics import patch
+from .core import first_line
 
 # %% auto #0
 __all__ = ['FMNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_SHA256', 'FMNIST_SIZES', 'FMNIST_STATS', 'FMNIST_HUB', 'DEBIAN_DIR',
            'IMAGE_EXTS', 'read_idx', 'find_fashion_mnist', 'fashion_mnist_tensors', 'fmnist_features',
-           'load_fashion_mnist', 'load_image_dataset', 'TensorDataLoader', 'DataLoaders', 'fashion_mnist', 'image_dls',
-           'dl_items', 'get_dl', 'subset_dls']
+           'load_fashion_mnist', 'load_image_dataset', 'open_image', 'TensorDataLoader', 'DataLoaders', 'fashion_mnist',
+           'image_dls', 'dl_items', 'get_dl', 'subset_dls']
 
 # %% ../nbs/01_data.ipynb #9e4dcbbf
 FMNIST_CLASSES = ['T - shirt / top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
@@ -133,42 +134,98 @@ def load_fashion_mnist(path:str|Path|None=None # see `find_fashion_mnist`
 
 # %% ../nbs/01_data.ipynb #d85eb7f8
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff')
-_SOURCES = "pass a DatasetDict, a save_to_disk directory, or an image folder (train/<class>/*.png beside test/<class>/*.png, or <class>/*.png)"
+_IDX_FILES = ', '.join(f'{n}.gz' for pair in FMNIST_FILES.values() for n in pair)
+_SOURCES = ("pass a DatasetDict, a save_to_disk directory, or an image folder (train/<class>/*.png "
+            "beside test/<class>/*.png, or <class>/*.png); for Fashion-MNIST, a folder of its four "
+            f"IDX files ({_IDX_FILES}) for fashion_mnist(path=)")
 _SPLITS, _VALID = ('train', 'valid', 'validation', 'val', 'test'), ('valid', 'validation', 'val')
 
-def load_image_dataset(path:str|Path # a directory written by `save_to_disk`, or a folder of images in the `imagefolder` layout
+def _images(r:Path)->list:
+    "The images in `r`'s class folders, sorted; hidden ones (`._name.png`, `.thumbnails/`) left out"
+    return sorted(f for f in r.glob('*/*') if f.suffix.lower() in IMAGE_EXTS
+                  and not any(p.startswith('.') for p in f.relative_to(r).parts))
+
+def load_image_dataset(path:str|Path # a `save_to_disk` directory, or an `imagefolder`
                       ):
-    "A `datasets.DatasetDict` from a directory: one written by `save_to_disk`, or a folder of images in class folders"
+    "A `datasets.DatasetDict` from a directory: a `save_to_disk` one, or class folders of images"
     import datasets
     d = Path(path).expanduser()
     if not d.exists(): raise FileNotFoundError(f"{d} does not exist; {_SOURCES}")
-    if (d/'dataset_dict.json').is_file() or (d/'state.json').is_file(): return datasets.load_from_disk(str(d))
-    splits = {s: d/s for s in _SPLITS if (d/s).is_dir()} or {'train': d}
-    files = {s: sorted(f for f in r.glob('*/*') if f.suffix.lower() in IMAGE_EXTS) for s, r in splits.items()}
+    if (d/'dataset_dict.json').is_file() or (d/'state.json').is_file():
+        return datasets.load_from_disk(str(d))
+    roots = {s: d/s for s in _SPLITS if (d/s).is_dir()} or {'train': d}
+    files = {s: _images(r) for s, r in roots.items()}
     if not files.get('train'):
-        raise ValueError(f"{d} {'is empty' if d.is_dir() and not any(d.iterdir()) else 'holds no images in class folders'}; {_SOURCES}")
-    feats = datasets.Features({'image': datasets.Image(), 'label': datasets.ClassLabel(names=sorted({f.parent.name for v in files.values() for f in v}))})
-    def split(v): return datasets.Dataset.from_dict({'image': list(map(str, v)), 'label': [f.parent.name for f in v]}, features=feats)
+        empty = d.is_dir() and not any(d.iterdir())
+        raise ValueError(f"{d} {'is empty' if empty else 'holds no images in class folders'}; "
+                         + _SOURCES)
+    names = sorted({f.parent.name for v in files.values() for f in v})
+    label = datasets.ClassLabel(names=names)
+    feats = datasets.Features({'image': datasets.Image(), 'label': label})
+    def split(v):
+        labels = [f.parent.name for f in v]
+        return datasets.Dataset.from_dict({'image': [str(f) for f in v], 'label': labels}, feats)
     return datasets.DatasetDict({s: split(v) for s, v in files.items() if v})
+
+# %% ../nbs/01_data.ipynb #1316f7b8
+_WIDE = {'F': 255., **{m: 255/65535 for m in ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N')}}   # to 0-255
+
+def open_image(src,                # an image file's path or bytes, or a PIL image
+               mode:str|None=None, # the PIL mode to convert to, e.g. 'L' or 'RGB'; default: its own
+               name:str|None=None  # what to call it in errors; default: the path
+              ):
+    "An image as PIL opens it, turned upright as its EXIF orientation says, in 8 bits, in `mode`"
+    from PIL import Image, ImageOps
+    name = name or (str(src) if isinstance(src, (str, Path)) else 'the image')
+    try:
+        if isinstance(src, bytes): src = io.BytesIO(src)
+        im = src if isinstance(src, Image.Image) else Image.open(src)
+        im.load(); im = ImageOps.exif_transpose(im)
+    except FileNotFoundError: raise FileNotFoundError(f"{name}: no such image file") from None
+    except PermissionError: raise PermissionError(f"{name}: permission denied") from None
+    except Exception as e:
+        raise ValueError(f"{name}: not an image file PIL can read ({first_line(e)})") from None
+    if im.mode in _WIDE:   # 16-bit or float pixels, scaled
+        a = np.nan_to_num(np.asarray(im, dtype=np.float64))*_WIDE[im.mode]
+        im = Image.fromarray(np.rint(a.clip(0, 255)).astype(np.uint8))
+    return im.convert(mode) if mode and im.mode != mode else im
 
 # %% ../nbs/01_data.ipynb #84d645d6
 def _image_tensors(dsd, src)->tuple:
-    "`({split: (x, y)}, classes)` of a dict of `Dataset`s: uint8 `x`, `[n,h,w]` if every pixel is grey else `[n,3,h,w]`; int64 `y`"
+    "`({split: (x, y)}, classes)` of `Dataset`s: uint8 `x` `[n,h,w]` or `[n,3,h,w]`, int64 `y`"
     import datasets
     feats = next(iter(dsd.values())).features
-    img, lbl = (next((k for k, f in feats.items() if isinstance(f, t)), None) for t in (datasets.Image, datasets.ClassLabel))
+    img, lbl = (next((k for k, f in feats.items() if isinstance(f, t)), None)
+                for t in (datasets.Image, datasets.ClassLabel))
     cols = f"(columns: {', '.join(feats)})"
-    if img is None: raise ValueError(f"{src} has no image column {cols}; cast one with ds.cast_column(name, datasets.Image())")
-    if lbl is None: raise ValueError(f"{src} has no ClassLabel column {cols}; make one with ds.class_encode_column(name)")
-    xs, ys = {}, {}
-    for s, ds in dsd.items():   # every image decoded once, as RGB: `[n,h,w,3]`
-        xs[s], ys[s] = ds.cast_column(img, datasets.Image(mode='RGB')).with_format('numpy')[:][img], torch.tensor(ds[lbl])
-        if not len(ds) or (ys[s] < 0).any(): raise ValueError(f"{src}: the {s} split is empty or has unlabelled images (label -1); leave it out")
+    if img is None:
+        raise ValueError(f"{src} has no image column {cols}; "
+                         "cast one with ds.cast_column(name, datasets.Image())")
+    if lbl is None:
+        raise ValueError(f"{src} has no ClassLabel column {cols}; "
+                         "make one with ds.class_encode_column(name)")
+    ys = {s: torch.tensor(ds.select_columns([lbl])[:][lbl]).long() for s, ds in dsd.items()}
+    if bad := [s for s, y in ys.items() if not len(y) or (y < 0).any()]:
+        raise ValueError(f"{src}: the {bad[0]} split is empty or has unlabelled images (label -1); "
+                         "leave it out")
+    first, y = next(iter(ys.items()))
+    if len(names := [feats[lbl].int2str(int(i)) for i in y.unique()]) < 2:
+        raise ValueError(f"{src}: the {first} images are all of one class ({names[0]}); "
+                         "a classifier needs two or more: add images of another class")
+    def read(s, ds):   # every image opened once, by `open_image`, as RGB: `[h,w,3]`
+        col = ds.cast_column(img, datasets.Image(decode=False)).select_columns([img])[:][img]
+        return [np.asarray(open_image(o['path'] if o['bytes'] is None else o['bytes'], 'RGB',
+                                      o['path'] or f"{src}: {s} image {i}"))
+                for i, o in enumerate(col)]
+    xs = {s: read(s, ds) for s, ds in dsd.items()}
     if len(sizes := sorted({a.shape[:2] for x in xs.values() for a in x})) > 1:
-        raise ValueError(f"{src} has images of {len(sizes)} sizes ({', '.join(f'{h}x{w}' for h, w in sizes[:3])}); resize them to one size first")
-    xs = {s: torch.from_numpy(x).permute(0, 3, 1, 2) for s, x in xs.items()}
+        some = ', '.join(f'{h}x{w}' for h, w in sizes[:3])
+        raise ValueError(f"{src} has images of {len(sizes)} sizes ({some}); "
+                         "resize them to one size first")
+    xs = {s: torch.from_numpy(np.stack(x)).permute(0, 3, 1, 2) for s, x in xs.items()}
     grey = all(torch.equal(x[:, 0], x[:, 1]) and torch.equal(x[:, 0], x[:, 2]) for x in xs.values())
-    return {s: ((x[:, 0] if grey else x).contiguous(), ys[s].long()) for s, x in xs.items()}, feats[lbl].names
+    xs = {s: (x[:, 0] if grey else x).contiguous() for s, x in xs.items()}
+    return {s: (x, ys[s]) for s, x in xs.items()}, feats[lbl].names
 
 # %% ../nbs/01_data.ipynb #cd9054f9
 class TensorDataLoader:
@@ -239,6 +296,11 @@ def _split_dls(tens:dict, classes, bs, stats, valid_pct, seed, shuffle, device)-
     (x, y), (mean, std) = tens['train'], stats or _pixel_stats(tens['train'][0])
     if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
     splits, kw = {'train': (x, y)}, dict(bs=bs, mean=mean, std=std, device=device)
+    if valid_pct and not 0 < (n_val := round(len(x)*valid_pct)) < len(x):
+        left = 'train' if n_val else 'validate'
+        raise ValueError(f"holding out {valid_pct:.0%} of the {len(x)} training images leaves "
+                         f"none to {left} on; add images, or a valid/ or test/ split (a folder "
+                         "beside train/), or choose another valid_pct")
     if valid_pct:
         perm, n_val = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)), int(round(len(x)*valid_pct))
         vi, ti = perm[:n_val].sort().values, perm[n_val:].sort().values; splits = {'train': (x[ti], y[ti]), 'valid': (x[vi], y[vi])}
