@@ -302,6 +302,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/slowai', 'doc_host': 'http
                                   'slowai.inference.Learner.save': ('inference.html#learner.save', 'slowai/inference.py'),
                                   'slowai.inference.Learner.validate': ('inference.html#learner.validate', 'slowai/inference.py'),
                                   'slowai.inference._floats': ('inference.html#_floats', 'slowai/inference.py'),
+                                  'slowai.inference._pixels': ('inference.html#_pixels', 'slowai/inference.py'),
                                   'slowai.inference.decoding_of': ('inference.html#decoding_of', 'slowai/inference.py'),
                                   'slowai.inference.image_input': ('inference.html#image_input', 'slowai/inference.py')},
             'slowai.learner': { 'slowai.learner.Callback': ('learner.html#callback', 'slowai/learner.py'),

@@ -12,8 +12,8 @@ import fastcore.all as fc
 from fastcore.basics import patch
 import numpy as np
 import torch
-from .core import atomic_save, first_line, to_cpu, to_device
-from .data import get_dl
+from .core import atomic_save, to_cpu, to_device
+from .data import get_dl, open_image
 from .learner import Callback, CancelBatchException, Learner, MetricsCB
 
 # %% auto #0
@@ -36,26 +36,33 @@ def decoding(self:Learner)->dict|None:
     return vars(self).get('image_decoding') or decoding_of(self.dls)
 
 # %% ../nbs/02b_inference.ipynb #7bd7e9d0
+def _pixels(a)->np.ndarray:
+    "A uint8 tensor or array `[h,w]`, `[c,h,w]` or `[h,w,c]` of any strides, as a contiguous array"
+    shape = tuple(a.shape)
+    if isinstance(a, torch.Tensor) and a.dtype == torch.uint8: a = a.detach().cpu().numpy()
+    if a.dtype != np.uint8:
+        raise TypeError(f"an image tensor must hold uint8 pixels (0-255), got {a.dtype}; "
+                        "to run the model on prepared inputs, call learn.model")
+    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3): a = a.transpose(1, 2, 0)
+    if a.ndim == 3 and a.shape[-1] == 1: a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[-1] != 3) or not a.size:
+        raise ValueError("an image tensor is [h,w], [c,h,w] or [h,w,c] with 1 or 3 channels, "
+                         f"got shape {shape}")
+    return np.ascontiguousarray(a)
+
 def image_input(item, dec:dict)->torch.Tensor:
-    "One image (a file path, a PIL image, or a uint8 tensor or array `[h,w]`, `[c,h,w]` or `[h,w,c]`) as a normalised `[1,c,h,w]` batch"
+    "One image (a file or its bytes, a PIL image, a uint8 tensor or array) as a `[1,c,h,w]` batch"
     from PIL import Image
-    if isinstance(item, (str, Path)):
-        if not Path(item).is_file(): raise FileNotFoundError(f"{item}: no such image file")
-        try: item = Image.open(item); item.load()
-        except Exception as e: raise ValueError(f"{item}: not an image file PIL can read ({first_line(e)})") from None
-    if isinstance(item, (torch.Tensor, np.ndarray)):
-        a = torch.as_tensor(item)
-        if a.dtype != torch.uint8: raise TypeError(f"an image tensor must hold uint8 pixels (0-255), got {a.dtype}; to run the model on prepared inputs, call learn.model")
-        if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3): a = a.permute(1, 2, 0)   # [c,h,w] -> [h,w,c]
-        if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[-1] not in (1, 3)):
-            raise ValueError(f"an image tensor is [h,w], [c,h,w] or [h,w,c] with 1 or 3 channels, got shape {tuple(a.shape)}")
-        item = Image.fromarray((a[..., 0] if a.ndim == 3 and a.shape[-1] == 1 else a).numpy())
-    if not isinstance(item, Image.Image): raise TypeError(f"predict takes an image file, a PIL image or a uint8 tensor, got {type(item).__name__}")
+    if isinstance(item, (torch.Tensor, np.ndarray)): item = Image.fromarray(_pixels(item))
+    if not isinstance(item, (str, Path, bytes, Image.Image)):
+        raise TypeError("predict takes an image file, a PIL image or a uint8 tensor, "
+                        f"got {type(item).__name__}")
     (h, w), c = dec['size'], dec['channels']
-    im = item.convert('L' if c == 1 else 'RGB')
+    im = open_image(item, 'L' if c == 1 else 'RGB')   # as the training images were opened
     if im.size != (w, h): im = im.resize((w, h), Image.BILINEAR)
     x = torch.from_numpy(np.array(im)).float().reshape(h, w, c).permute(2, 0, 1)
-    return ((x - torch.tensor(dec['mean']).view(-1, 1, 1))/torch.tensor(dec['std']).view(-1, 1, 1))[None]
+    mean, std = (torch.tensor(dec[k], dtype=torch.float32).view(-1, 1, 1) for k in ('mean', 'std'))
+    return ((x - mean)/std)[None]
 
 # %% ../nbs/02b_inference.ipynb #577cb2ce
 Prediction = namedtuple('Prediction', 'label index probs')
@@ -74,6 +81,9 @@ def predict(self:Learner, item):
         with torch.no_grad(): out = self.model(*xs)
     finally: self.model.train(was)
     probs = to_cpu(out)[0].softmax(-1)
+    if not torch.isfinite(probs).all():
+        raise ValueError("the model's outputs for this input are NaN or infinite; "
+                         "check the model's weights and its decoding's mean and std")
     i = int(probs.argmax())
     names = (dec or {}).get('classes') or getattr(self.dls, 'classes', None)
     return Prediction(names[i] if names else i, i, probs)
