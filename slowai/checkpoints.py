@@ -30,6 +30,9 @@ def _check_crcs(path:Path, what:str='checkpoint'):
     "Raise `CheckpointError` unless `path` is a zip file whose members all match their CRC-32"
     try:
         with zipfile.ZipFile(path) as z: bad = z.testzip()
+    except PermissionError:
+        raise CheckpointError(f"{path}: permission denied: this user cannot read the {what}; "
+                              "make it readable (chmod u+r), or run as its owner") from None
     except Exception as e:
         raise CheckpointError(f"{path}: not a complete {what} (truncated or corrupt: {first_line(e)})") from None
     if bad is not None:
