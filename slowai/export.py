@@ -4,19 +4,20 @@
 
 # %% ../nbs/09b_export.ipynb #1cfd1d6a
 from __future__ import annotations
+import inspect, math, reprlib
 from pathlib import Path
 
 from fastcore.basics import patch
 import torch
 from torch import nn
-from .core import atomic_save
+from .core import atomic_save, first_line
 from .learner import DeviceCB, Learner
 from .models import get_kaiming_initalized_model
 from .checkpoints import CheckpointError, check_state_dict, read_saved
 from .resnet import ResNet
 
 # %% auto #0
-__all__ = ['ARCHS', 'EXPORT_FORMAT', 'build', 'load_learner']
+__all__ = ['ARCHS', 'EXPORT_FORMAT', 'MAX_IMAGE_SIZE', 'build', 'usable_device', 'load_learner']
 
 # %% ../nbs/09b_export.ipynb #a96c0df6
 ARCHS = {'cnn': get_kaiming_initalized_model, 'resnet': ResNet}  # name -> builder of slowai's models
@@ -34,40 +35,148 @@ def build(arch:str,           # a name in `ARCHS` (or in `archs`)
 
 # %% ../nbs/09b_export.ipynb #3179e9ab
 EXPORT_FORMAT = 'slowai-export-1'
+_short = reprlib.Repr()
+_short.maxstring, _short.maxother, _short.maxlist, _short.maxdict, _short.maxlevel = 40, 40, 4, 4, 2
+_show = _short.repr   # a value from a file, cut short, escapes shown
+def _is_name(k)->bool: return isinstance(k, str) and k.isidentifier() and len(k) <= 64
 
-def _plain(o)->bool:
-    "Whether `o` is made of numbers, strings, booleans, None, lists, tuples and dicts only: what `weights_only` loads"
-    if isinstance(o, (list, tuple)): return all(map(_plain, o))
-    if isinstance(o, dict): return all(isinstance(k, str) and _plain(v) for k, v in o.items())
-    return o is None or isinstance(o, (bool, int, float, str))
+def _bad_value(v, field:str, depth:int=0)->str|None:
+    "Why `v` cannot be a builder's argument (`None` if it can): plain, finite, small values only"
+    if v is None or isinstance(v, bool): return None
+    if isinstance(v, int): return None if abs(v) <= 2**31 else f"{field} is {_show(v)}: too large"
+    if isinstance(v, float): return None if math.isfinite(v) else f"{field} is {v}, not finite"
+    if isinstance(v, str):
+        return None if len(v) <= 200 and v.isprintable() else f"{field} is not a short text"
+    if not isinstance(v, (list, tuple, dict)):
+        return f"{field} is a {type(v).__name__}, not a plain value (number, string, list)"
+    if len(v) > 64 or depth >= 4: return f"{field} holds too much (64 items, 4 levels at most)"
+    if isinstance(v, dict) and (odd := [k for k in v if not _is_name(k)]):
+        return f"{field} has a key {_show(odd[0])} that is not a name"
+    items = ([(f"{field}.{k}", o) for k, o in v.items()] if isinstance(v, dict)
+             else [(f"{field}[{i}]", o) for i, o in enumerate(v)])
+    return next(filter(None, (_bad_value(o, f, depth + 1) for f, o in items)), None)
+
+def _bad_arch(arch)->str|None:
+    "Why `arch` is not `dict(name=..., kwargs=...)` of plain, finite, small values, or `None`"
+    if not (isinstance(arch, dict) and isinstance(arch.get('kwargs'), dict)
+            and isinstance(arch.get('name'), str)): return "no architecture"
+    return _bad_value(arch['name'], 'arch.name') or _bad_value(arch['kwargs'], 'arch.kwargs')
 
 @patch
 def export(self:Learner, path:str|Path,  # the file to write
-           arch:dict|None=None)->Path:    # `dict(name=..., kwargs=...)`; default: the model's `arch`, from `build`
-    "Write one file with the weights, how to build the model and the data's decoding, for `load_learner`"
+           arch:dict|None=None)->Path:    # `dict(name=..., kwargs=...)`; default: from `build`
+    "Write one file with the weights, how to build the model and the data's decoding"
     arch = arch if arch is not None else getattr(self.model, 'arch', None)
-    if arch is None: raise ValueError("export needs to know how to build the model again: make it with build(name, **kwargs), "
-                                      "or pass arch=dict(name=..., kwargs=...) for a builder load_learner will be given")
-    if not _plain(arch): raise ValueError(f"the architecture's arguments must be plain values (numbers, strings, lists), got {arch}")
+    if arch is None:
+        raise ValueError("export needs to know how to build the model again: make it with "
+                         "build(name, **kwargs), or pass arch=dict(name=..., kwargs=...) for a "
+                         "builder load_learner will be given")
+    if p := _bad_arch(arch): raise ValueError(f"arch must be dict(name=..., kwargs=...): {p}")
     weights = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
-    return atomic_save(dict(format=EXPORT_FORMAT, arch=dict(arch), model=weights, decoding=self.decoding), path)
+    ex = dict(format=EXPORT_FORMAT, arch=dict(arch), model=weights, decoding=self.decoding)
+    return atomic_save(ex, path)
+
+# %% ../nbs/09b_export.ipynb #bcdff4c8
+def usable_device(device=None)->torch.device:
+    "The torch device `device` names (default the CPU), checked to be one this machine has"
+    try: d = torch.device('cpu' if device is None else device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"device {device!r} is not a device torch knows; "
+                         "use cpu, cuda, cuda:1 or mps") from None
+    try:
+        if d.type == 'meta': raise ValueError("the meta device holds no numbers")
+        torch.zeros(1, device=d)
+    except Exception as e:
+        raise ValueError(f"device {device!r} cannot be used here ({first_line(e)}); "
+                         "use cpu") from None
+    return d
+
+# %% ../nbs/09b_export.ipynb #5e143615
+def _check_weights(weights, bad):
+    "Call `bad` unless `weights` maps names to dense, finite CPU tensors holding all their numbers"
+    if not (isinstance(weights, dict)
+            and all(isinstance(v, torch.Tensor) for v in weights.values())):
+        bad('no weights')
+    for k, v in weights.items():
+        if not (isinstance(k, str) and len(k) <= 200 and k.isprintable()):
+            bad(f"model has a key {_show(k)} that is not a parameter's name")
+        if v.layout != torch.strided or v.device.type != 'cpu' or v.is_quantized or v.is_complex():
+            bad(f"model.{k} is not a dense tensor of real numbers")
+        held = v.untyped_storage().nbytes()
+        if v.numel()*v.element_size() > held:   # a view repeating its data, e.g. `expand`ed
+            bad(f"model.{k} has {v.numel():,} numbers but holds only {held:,} bytes")
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            bad(f"{k} holds NaN or infinite values")
+
+# %% ../nbs/09b_export.ipynb #ad68f59e
+def _builder(arch, builders:dict, path, bad)->tuple:
+    "`(name, kwargs)` of `arch`, a builder of `builders` and plain arguments that fit its signature"
+    if p := _bad_arch(arch): bad(p)
+    name, kwargs = arch['name'], arch['kwargs']
+    if name not in builders:
+        raise CheckpointError(f"{path}: unknown architecture {name!r}; known: {', '.join(builders)}"
+                              f"; pass archs={{{name!r}: builder}} for your own")
+    try: inspect.signature(builders[name]).bind(**kwargs)
+    except TypeError as e: bad(f"arch.kwargs do not fit {name}: {e}")
+    except ValueError: pass   # a builder with no signature to check
+    return name, kwargs
+
+# %% ../nbs/09b_export.ipynb #515574f6
+MAX_IMAGE_SIZE = 2048   # the largest height or width an exported decoding may ask for
+_DECODING = ('classes', 'mean', 'std', 'channels', 'size')
+def _is_label(o)->bool: return isinstance(o, str) and 0 < len(o) <= 100 and o.isprintable()
+
+def _check_decoding(dec:dict, model:nn.Module, bad):
+    "Call `bad` unless `dec` makes images the (meta) `model` takes, and names each of its outputs"
+    if missing := [k for k in _DECODING if k not in dec]:
+        bad(f"decoding has no {', '.join(missing)}")
+    if odd := [k for k in dec if k not in _DECODING]:
+        bad(f"decoding has unknown fields {_show(odd)}")
+    c, size, names = dec['channels'], dec['size'], dec['classes']
+    if type(c) is not int or c not in (1, 3): bad(f"decoding.channels is {_show(c)}, not 1 or 3")
+    if not (isinstance(size, list) and len(size) == 2
+            and all(type(o) is int and 1 <= o <= MAX_IMAGE_SIZE for o in size)):
+        bad(f"decoding.size is {_show(size)}, not [height, width] of 1 to {MAX_IMAGE_SIZE} pixels")
+    for k, lo in (('mean', 0.), ('std', 1e-3)):   # in pixel values, 0 to 255
+        v = dec[k]
+        if not (isinstance(v, list) and len(v) == c
+                and all(type(o) in (int, float) and lo <= o <= 255 for o in v)):
+            bad(f"decoding.{k} is {_show(v)}, not one number per channel ({c}) from {lo:g} to 255")
+    try:
+        with torch.no_grad(): out = model.eval()(torch.empty(1, c, *size, device='meta'))
+    except Exception as e:
+        bad(f"the model does not take the decoding's {c}-channel images of {size[0]}x{size[1]} "
+            f"({first_line(e)[:200]})")
+    if not (isinstance(out, torch.Tensor) and out.ndim == 2 and out.shape[0] == 1 and out.shape[1]):
+        bad("the model does not give one score per class for an image")
+    if not isinstance(names, list) or names and len(names) != out.shape[1]:
+        bad(f"decoding.classes has {len(names) if isinstance(names, list) else 'no'} names "
+            f"for the model's {out.shape[1]} outputs")
+    if odd := [o for o in names if not _is_label(o)]:
+        bad(f"decoding.classes holds {_show(odd[0])}, not a printable name of 1 to 100 characters")
 
 # %% ../nbs/09b_export.ipynb #3d3a0936
 def load_learner(path:str|Path,         # a file written by `Learner.export`
-                 archs:dict|None=None,  # builders of your own models, name -> function or class (slowai's are known)
+                 archs:dict|None=None,  # builders of your own models, name -> function or class
                  device=None)->Learner: # where the model goes; default the CPU
-    "A learner for predictions from an exported file, loaded with `weights_only=True` (no pickled code) and checked"
+    "A learner for predictions from an exported file, checked whole before its model is built"
+    device = usable_device(device)
     ex = read_saved(path, EXPORT_FORMAT, 'exported learner')
-    def bad(what): raise CheckpointError(f"{path}: damaged exported learner: {what}; export it again")
-    arch, weights, dec = ex.get('arch'), ex.get('model'), ex.get('decoding', 'missing')
-    if not (isinstance(arch, dict) and isinstance(arch.get('name'), str) and isinstance(arch.get('kwargs'), dict)): bad('no architecture')
-    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()): bad('no weights')
+    def bad(what):
+        raise CheckpointError(f"{path}: damaged exported learner: {what}; export it again")
+    weights, dec = ex.get('model'), ex.get('decoding', 'missing')
+    builders = {**ARCHS, **(archs or {})}
+    _check_weights(weights, bad)
     if not (dec is None or isinstance(dec, dict)): bad('no decoding')
-    if odd := [k for k, v in weights.items() if v.is_floating_point() and not torch.isfinite(v).all()]: bad(f"{odd[0]} holds NaN or infinite values")
-    try: model = build(arch['name'], archs, **arch['kwargs'])
-    except ValueError as e: raise CheckpointError(f"{path}: {e}") from None
-    check_state_dict(model, weights, 'exported file')
+    name, kwargs = _builder(ex.get('arch'), builders, path, bad)
+    try:
+        with torch.device('meta'): meta = build(name, builders, **kwargs)   # shapes only: no memory
+    except Exception as e: bad(f"arch.kwargs do not build {name} ({first_line(e)[:200]})")
+    try: check_state_dict(meta, weights, 'exported file')
+    except CheckpointError as e: raise CheckpointError(f"{path}: {e}") from None
+    if dec is not None: _check_decoding(dec, meta, bad)
+    model = build(name, builders, **kwargs)   # for real, now that it fits the file
     model.load_state_dict(weights)
-    learn = Learner(model.to(device or 'cpu').eval(), None, cbs=[DeviceCB(device or 'cpu')])
+    learn = Learner(model.to(device).eval(), None, cbs=[DeviceCB(device)])
     learn.image_decoding = dec
     return learn
