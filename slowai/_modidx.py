@@ -429,6 +429,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/slowai', 'doc_host': 'http
             'slowai.predict': { 'slowai.predict._Parser': ('predict.html#_parser', 'slowai/predict.py'),
                                 'slowai.predict._Parser.error': ('predict.html#_parser.error', 'slowai/predict.py'),
                                 'slowai.predict._fail': ('predict.html#_fail', 'slowai/predict.py'),
+                                'slowai.predict._read': ('predict.html#_read', 'slowai/predict.py'),
+                                'slowai.predict._same_file': ('predict.html#_same_file', 'slowai/predict.py'),
                                 'slowai.predict.cli': ('predict.html#cli', 'slowai/predict.py'),
                                 'slowai.predict.image_files': ('predict.html#image_files', 'slowai/predict.py'),
                                 'slowai.predict.parser': ('predict.html#parser', 'slowai/predict.py'),

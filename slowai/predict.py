@@ -14,29 +14,46 @@ __all__ = ['image_files', 'predict_rows', 'rows_csv', 'parser', 'cli']
 
 # %% ../nbs/10a_predict.ipynb #b5bb5766
 def image_files(paths:list)->list:
-    "The image files among `paths`, a folder standing for the image files under it (sorted); a missing path is an error"
+    "The image files among `paths`, a folder standing for those under it (sorted, not hidden)"
     from slowai.data import IMAGE_EXTS
+    def found(f, p): return (f.suffix.lower() in IMAGE_EXTS and f.is_file()
+                             and not any(s.startswith('.') for s in f.relative_to(p).parts))
     out = []
     for p in map(Path, paths):
-        if p.is_dir(): out += sorted(f for f in p.rglob('*') if f.suffix.lower() in IMAGE_EXTS)
+        if p.is_dir(): out += sorted(f for f in p.rglob('*') if found(f, p))
         elif p.exists(): out.append(p)
         else: raise FileNotFoundError(f"{p}: no such file or folder")
     if not out: raise FileNotFoundError(f"no image files in {', '.join(map(str, paths))}")
     return out
 
 # %% ../nbs/10a_predict.ipynb #9f77f841
-def predict_rows(model:str|Path, images:list, device=None)->tuple:
-    "`(classes, rows)`: the exported learner `model`'s prediction for each of `images`, a row `(file, label, index, probs)` each"
+def predict_rows(model:str|Path,         # an exported learner
+                 images:list,            # image files, or folders of them
+                 device=None,            # where to run the model; default the CPU
+                 errors:list|None=None   # gets one line for each image that fails; default: raise
+                )->tuple:
+    "`(classes, rows)`: `model`'s prediction for each image, a row `(file, label, index, probs)`"
+    from slowai.core import first_line
     from slowai.export import load_learner
-    learn = load_learner(model, device=device)
-    rows = [(str(f), *learn.predict(f)) for f in image_files(images)]
+    learn, rows = load_learner(model, device=device), []
+    def failed(e, f=None):
+        if errors is None: raise e
+        msg = first_line(e)
+        errors.append(msg if f is None or msg.startswith(f"{f}: ") else f"{f}: {msg}")
+    for p in images:
+        try: files = image_files([p])
+        except FileNotFoundError as e: failed(e); continue
+        for f in files:
+            try: rows.append((str(f), *learn.predict(f)))
+            except (ValueError, TypeError, OSError, RuntimeError) as e: failed(e, f)
     return (learn.decoding or {}).get('classes') or [], rows
 
 def rows_csv(classes:list, rows:list)->str:
     "The rows as CSV: file, label, index, probability, then every class's probability"
     f = io.StringIO(); w = csv.writer(f, lineterminator='\n')
     w.writerow(['file', 'label', 'index', 'probability', *classes])
-    for file, label, i, probs in rows: w.writerow([file, label, i, f'{probs[i]:.6f}', *(f'{p:.6f}' for p in probs.tolist())])
+    for file, label, i, probs in rows:
+        w.writerow([file, label, i, f'{probs[i]:.6f}', *(f'{p:.6f}' for p in probs.tolist())])
     return f.getvalue()
 
 # %% ../nbs/10a_predict.ipynb #d661c043
@@ -49,23 +66,49 @@ def _fail(code, msg):
 
 def parser()->argparse.ArgumentParser:
     "The `slowai-predict` argument parser"
-    p = _Parser(prog='slowai-predict', description="Print the class of each image, as a learner exported by slowai-train sees it")
+    p = _Parser(prog='slowai-predict', description="Print the class of each image, as a learner "
+                                                   "exported by slowai-train sees it")
     p.add_argument('model', help="the exported learner: model.slowai in slowai-train's --out")
     p.add_argument('images', nargs='+', help="image files, or folders of them")
-    p.add_argument('--csv', help="also write the rows, with every class's probability, to this CSV file")
+    p.add_argument('--csv', help="also write the rows, with every class's probability, to this CSV "
+                                 "file (never the model or an image)")
     p.add_argument('--device', help="cpu, cuda or mps (default: cpu)")
     return p
 
 # %% ../nbs/10a_predict.ipynb #4aef9dea
+def _same_file(a, b)->bool:
+    "Whether paths `a` and `b` are one file (through links and `..`); `False` if either is missing"
+    try: return os.path.samefile(a, b)
+    except OSError: return False
+
+def _read(model, images:list)->list:
+    "Every file a run reads: `model`, `images`, and the image files in its folders"
+    out = [model, *images]
+    for p in images:
+        try: out += image_files([p]) if Path(p).is_dir() else []
+        except FileNotFoundError: pass   # an empty folder, said when the images are read
+    return out
+
 def cli(argv:list|None=None): # the arguments (default: `sys.argv[1:]`)
     "The `slowai-predict` console script: one line per image, `file: label (probability)`"
     a = parser().parse_args(argv)
     from slowai.core import atomic_write, first_line
-    try:
-        classes, rows = predict_rows(a.model, a.images, a.device)
-        if a.csv: atomic_write(Path(a.csv), rows_csv(classes, rows).encode())
-    except (FileNotFoundError, ValueError, TypeError, OSError) as e: _fail(1, first_line(e))
+    from slowai.export import usable_device
+    try: usable_device(a.device)
+    except ValueError as e: _fail(2, f"--device: {e}")
+    read = _read(a.model, a.images) if a.csv else []
+    if (over := next((p for p in read if _same_file(a.csv, p)), None)) is not None:
+        _fail(2, f"--csv {a.csv} is {'the model' if over is a.model else 'an image'} ({over}); "
+                 "name a new file for the CSV")
+    errors = []
+    try: classes, rows = predict_rows(a.model, a.images, a.device, errors)
+    except (ValueError, TypeError, OSError, RuntimeError) as e: _fail(1, first_line(e))
     for file, label, i, probs in rows: print(f"{file}: {label} ({probs[i]:.3f})")
+    for msg in errors: print(f"slowai-predict: error: {msg}", file=sys.stderr)
+    try:
+        if a.csv: atomic_write(Path(a.csv), rows_csv(classes, rows).encode())
+    except OSError as e: _fail(1, f"--csv {a.csv}: {first_line(e)}")
+    if errors: sys.exit(1)
 
 # %% ../nbs/10a_predict.ipynb #1be2b5c9
 if __name__ == '__main__' and not in_ipython(): cli()  # `python -m slowai.predict`
