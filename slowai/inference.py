@@ -13,7 +13,7 @@ from fastcore.basics import patch
 import numpy as np
 import torch
 from .core import atomic_save, to_cpu, to_device
-from .data import get_dl, open_image
+from .data import dl_items, get_dl, open_image
 from .learner import Callback, CancelBatchException, Learner, MetricsCB
 
 # %% auto #0
@@ -24,7 +24,7 @@ def _floats(v): return [float(o) for o in np.atleast_1d(np.asarray(v, dtype=floa
 
 def decoding_of(dls)->dict|None:
     "How images of `dls` become model inputs and outputs become names: class names, mean, std, channels, size; `None` if not images"
-    tr = get_dl(dls, 0)
+    tr = get_dl(dls, 0) if dl_items(dls) else None   # no loaders, e.g. a loaded learner's
     x = getattr(tr, 'x', None)
     if not isinstance(x, torch.Tensor) or x.dtype != torch.uint8 or x.ndim not in (3, 4): return None
     return dict(classes=list(getattr(dls, 'classes', None) or []), mean=_floats(tr.mean), std=_floats(tr.std),

@@ -36,6 +36,7 @@ def predict_rows(model:str|Path,         # an exported learner
     from slowai.core import first_line
     from slowai.export import load_learner
     learn, rows = load_learner(model, device=device), []
+    if learn.decoding is None: raise ValueError(f"{model}: a learner of data other than images")
     def failed(e, f=None):
         if errors is None: raise e
         msg = first_line(e)
