@@ -36,9 +36,13 @@ class Callback:
 
 def run_cbs(cbs, method_nm:str, learn=None):
     "Call `method_nm(learn)` on each callback in `cbs` that has it, by `order` (ties: given order)"
+    stop = None
     for cb in sorted(cbs, key=attrgetter('order')):
         method = getattr(cb, method_nm, None)
-        if method is not None: method(learn)
+        if method is None: continue
+        try: method(learn)
+        except CancelFitException as e: stop = stop or e   # the others handle the event too
+    if stop is not None: raise stop                         # then the fit ends
 
 # %% ../nbs/02_learner.ipynb #4ba8ece1
 class with_cbs:
