@@ -266,7 +266,8 @@ class MetricsCB(ResumableCB):
         self.loss.update(learn.loss.detach().float(), weight=len(yb[0]) if yb else len(preds))
 
     def after_epoch(self, learn):
-        row = {k: v.compute().item() for k, v in self.all_metrics.items()}
+        row = {k: v.compute().item() for k, v in self.metrics.items()}
+        row['loss'] = (self.loss.weighted_sum/self.loss.weights).item()   # `compute` warns at 0
         row.update(epoch=learn.epoch, phase='train' if learn.training else 'eval')
         self.history.append(row)
         self._log(row)
