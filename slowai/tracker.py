@@ -4,7 +4,7 @@
 
 # %% ../nbs/07a_tracker.ipynb #c7ab6922
 from __future__ import annotations
-import csv, io
+import csv, io, math
 from copy import deepcopy
 from pathlib import Path
 
@@ -54,9 +54,11 @@ def value(self:TrackerCB, learn)->float:
 
 @patch
 def improved(self:TrackerCB, learn)->bool:
-    "Read the monitored figure; if it beats the best so far, it is the new best"
+    "Read the monitored figure; if it is finite and beats the best so far, it is the new best"
     v = self.value(learn)
-    better = self.best is None or (v < self.best - self.min_delta if self.mode == 'min' else v > self.best + self.min_delta)
+    if not math.isfinite(v): return False   # NaN or infinite: never the best
+    d = self.min_delta
+    better = self.best is None or (v < self.best - d if self.mode == 'min' else v > self.best + d)
     if better: self.best, self.best_epoch = v, learn.epoch
     return better
 
