@@ -12,7 +12,6 @@ from fastcore.basics import patch
 import torch
 from .core import atomic_write
 from .learner import CancelFitException, MetricsCB, ResumableCB
-from .checkpoints import CheckpointCB
 
 # %% auto #0
 __all__ = ['TrackerCB', 'epoch_done', 'EarlyStoppingCB', 'SaveBestCB', 'history_csv', 'CSVLoggerCB', 'TensorBoardCB']
@@ -65,20 +64,26 @@ def improved(self:TrackerCB, learn)->bool:
 # %% ../nbs/07a_tracker.ipynb #0dec752e
 class EarlyStoppingCB(TrackerCB):
     "End the fit once `monitor` has not improved for `patience` epochs; `stopped_epoch` says where"
-    order = CheckpointCB.order + 1  # the epoch is checkpointed before the fit ends
     def __init__(self, monitor:str='loss', patience:int=3, mode:str|None=None, min_delta:float=0.):
-        if not isinstance(patience, int) or patience < 1: raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
+        if not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
         super().__init__(monitor, mode, min_delta)
         self.patience = patience
-    def before_fit(self, learn): self.wait, self.stopped_epoch = 0, None; super().before_fit(learn)
+    def before_fit(self, learn):
+        self.wait, self.stopped_epoch = 0, None
+        super().before_fit(learn)
+        if self.stopped_epoch is not None: raise CancelFitException()   # resumed where it stopped
     def after_epoch(self, learn):
         if not epoch_done(learn): return
         self.wait = 0 if self.improved(learn) else self.wait + 1
         if self.wait >= self.patience:
             self.stopped_epoch = learn.epoch
             raise CancelFitException()
-    def get_state(self)->dict: return {**super().get_state(), 'wait': self.wait}
-    def set_state(self, sd:dict): super().set_state(sd); self.wait = sd['wait']
+    def get_state(self)->dict:
+        return {**super().get_state(), 'wait': self.wait, 'stopped_epoch': self.stopped_epoch}
+    def set_state(self, sd:dict):
+        super().set_state(sd)
+        self.wait, self.stopped_epoch = sd['wait'], sd.get('stopped_epoch')
 
 # %% ../nbs/07a_tracker.ipynb #c3dcc683
 class SaveBestCB(TrackerCB):
