@@ -547,6 +547,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/slowai', 'doc_host': 'http
                                 'slowai.tracker.SaveBestCB.set_state': ('tracker.html#savebestcb.set_state', 'slowai/tracker.py'),
                                 'slowai.tracker.TensorBoardCB': ('tracker.html#tensorboardcb', 'slowai/tracker.py'),
                                 'slowai.tracker.TensorBoardCB.__init__': ('tracker.html#tensorboardcb.__init__', 'slowai/tracker.py'),
+                                'slowai.tracker.TensorBoardCB._check_dir': ('tracker.html#tensorboardcb._check_dir', 'slowai/tracker.py'),
                                 'slowai.tracker.TensorBoardCB.after_batch': ('tracker.html#tensorboardcb.after_batch', 'slowai/tracker.py'),
                                 'slowai.tracker.TensorBoardCB.after_epoch': ('tracker.html#tensorboardcb.after_epoch', 'slowai/tracker.py'),
                                 'slowai.tracker.TensorBoardCB.before_fit': ('tracker.html#tensorboardcb.before_fit', 'slowai/tracker.py'),

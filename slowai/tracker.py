@@ -4,13 +4,13 @@
 
 # %% ../nbs/07a_tracker.ipynb #c7ab6922
 from __future__ import annotations
-import csv, io, math
+import csv, errno, io, math, tempfile
 from copy import deepcopy
 from pathlib import Path
 
 from fastcore.basics import patch
 import torch
-from .core import atomic_write
+from .core import atomic_write, first_line
 from .learner import CancelFitException, MetricsCB, ResumableCB
 
 # %% auto #0
@@ -122,25 +122,38 @@ class CSVLoggerCB(ResumableCB):
 
 # %% ../nbs/07a_tracker.ipynb #ef78a780
 class TensorBoardCB(ResumableCB):
-    "Log each epoch's metrics (`train/...`, `valid/...`) and each batch's loss and lr (`batch/...`) for TensorBoard in `log_dir`"
+    "Log each epoch's metrics and each batch's loss and lr for TensorBoard in `log_dir`"
     order = TrackerCB.order
-    def __init__(self, log_dir:str|Path='runs/tensorboard'): self.log_dir, self.n = Path(log_dir), 0  # `n`: batches so far (`step` is an event)
+    def __init__(self, log_dir:str|Path='runs/tensorboard'):
+        self.log_dir, self.n, self.writer = Path(log_dir), 0, None   # `n`: batches logged
+    def _check_dir(self):
+        "Make `log_dir`, and write a file in it: an `OSError` naming it if we cannot"
+        if self.log_dir.exists() and not self.log_dir.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, 'not a folder', str(self.log_dir))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try: tempfile.TemporaryFile(dir=self.log_dir).close()
+        except OSError as e: raise OSError(e.errno, e.strerror, str(self.log_dir)) from None
     def before_fit(self, learn):
         try: from torch.utils.tensorboard import SummaryWriter
         except ImportError as e:
-            raise ImportError("TensorBoardCB needs the tensorboard package: pip install tensorboard") from e
-        self.n, self.writer = 0, SummaryWriter(str(self.log_dir))
-        super().before_fit(learn)
+            raise ImportError(f"TensorBoardCB needs the tensorboard package ({first_line(e)}): "
+                              "pip install tensorboard") from None
+        super().before_fit(learn)   # resumed: `n` is the checkpoint's
+        self._check_dir()
+        self.writer = SummaryWriter(str(self.log_dir), purge_step=self.n)   # from `n` on, ours
     def after_batch(self, learn):
         if not learn.training: return
         self.writer.add_scalar('batch/loss', learn.loss.item(), self.n)
         self.writer.add_scalar('batch/lr', learn.opt.param_groups[0]['lr'], self.n)
         self.n += 1
     def after_epoch(self, learn):
-        row = learn.metrics.history[-1]
+        row, step = learn.metrics.history[-1], max(self.n - 1, 0)   # its last batch's
+        split = 'train' if row['phase'] == 'train' else 'valid'
         for k, v in row.items():
-            if k not in ('epoch', 'phase'): self.writer.add_scalar(f"{'train' if row['phase'] == 'train' else 'valid'}/{k}", v, row['epoch'])
+            if k not in ('epoch', 'phase'): self.writer.add_scalar(f'{split}/{k}', v, step)
+        if epoch_done(learn): self.writer.add_scalar('epoch', row['epoch'], step)
         self.writer.flush()
-    def cleanup_fit(self, learn): self.writer.close()
+    def cleanup_fit(self, learn):
+        if self.writer is not None: self.writer.close(); self.writer = None
     def get_state(self)->dict: return {'batches': self.n}
     def set_state(self, sd:dict): self.n = sd['batches']
