@@ -42,7 +42,6 @@ class ResumeCB(Callback):
 
 class SittingCB(Callback):
     "Keep the run's sittings (command, commit, first epoch, wall seconds) in the checkpoint's extra, saved after each epoch"
-    order = CheckpointCB.order - 1
     def __init__(self, ckcb, sittings, t0): self.ckcb, self.sittings, self.t0 = ckcb, sittings, t0
     def before_fit(self, learn): self.sittings[-1]['first_epoch'] = learn.epochs.start
     def after_epoch(self, learn):

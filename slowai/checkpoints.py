@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_checkpoints.ipynb #899b0160
 from __future__ import annotations
-import pickle, zipfile
+import math, pickle, zipfile
 from pathlib import Path
 
 import torch
@@ -168,7 +168,7 @@ def load_checkpoint(path:str|Path,  # a file written by `save_checkpoint`
 # %% ../nbs/07_checkpoints.ipynb #5cb14bfd
 class CheckpointCB(Callback):
     "Save a checkpoint to `path` after every `every` completed epochs (and after the last)"
-    order = 20  # after metrics and schedulers have finished the epoch
+    order = math.inf  # last: every other callback has finished the epoch
     def __init__(self, path:str|Path='checkpoint.pt', every:int=1, **extra):
         self.path, self.every, self.extra, self.saved_epoch = Path(path), every, extra, None
 
@@ -184,7 +184,6 @@ class CheckpointCB(Callback):
 # %% ../nbs/07_checkpoints.ipynb #d2f49186
 class StopAfterCB(Callback):
     "End the fit once `n` epochs of the run are complete (and checkpointed): a long run done in several sittings"
-    order = CheckpointCB.order + 1
     def __init__(self, n:int): self.n = n
     def after_epoch(self, learn):
         if (not learn.training or not learn.do_valid) and learn.epoch + 1 >= self.n: raise CancelFitException()

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #d2526d89
 from __future__ import annotations
-import csv, errno, io, math, os, sys, time, warnings
+import csv, errno, io, math, os, signal, sys, threading, time, warnings
 from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
@@ -196,10 +196,13 @@ def _saved(a, t0:float)->str:
     if a is None or (ck := _ours(a, t0)) is None: return "no epoch had finished, so there is nothing to resume"
     from slowai.core import first_line
     from slowai.checkpoints import read_checkpoint
-    try: done = read_checkpoint(ck)['epoch'] + 1
+    try: saved = read_checkpoint(ck)
     except Exception as e: return f"{ck} cannot be read back ({first_line(e)})"
-    if done >= a.epochs: return f"the finished run is saved in {ck}; write its outputs with: {command(a, '--resume', str(ck))}"
-    return f"epoch {done} of {a.epochs} is saved in {ck}; resume with: {command(a, '--resume', str(ck))}"
+    done, again = saved['epoch'] + 1, command(a, '--resume', str(ck))
+    early = (saved['cbs'].get('EarlyStoppingCB') or {}).get('stopped_epoch') is not None
+    if done >= a.epochs or early:   # nothing left to train
+        return f"the finished run is saved in {ck}; write its outputs with: {again}"
+    return f"epoch {done} of {a.epochs} is saved in {ck}; resume with: {again}"
 
 # %% ../nbs/10_cli.ipynb #305d484d
 def _explain(e:Exception, a, t0:float)->tuple:
@@ -209,6 +212,7 @@ def _explain(e:Exception, a, t0:float)->tuple:
     if isinstance(e, UsageError): return 2, str(e)
     if name == 'DivergenceError': return 3, f"training diverged: {e} ({_saved(a, t0)})"
     if isinstance(e, (DataError, FileNotFoundError, ConnectionError)) or name == 'CheckpointError': return 1, str(e)
+    if isinstance(e, ImportError): return 1, first_line(e)   # a package a flag needs
     if isinstance(e, MemoryError) or name == 'OutOfMemoryError':
         return 1, f"out of memory ({first_line(e)}); try a smaller --bs. {_saved(a, t0)}"
     if isinstance(e, OSError):
@@ -217,9 +221,26 @@ def _explain(e:Exception, a, t0:float)->tuple:
             saved = _saved(a, t0)
             return 1, f"no room to write {where} ({e.strerror}); " + \
                       ("free some space and run it again" if saved.startswith('no epoch') else f"free some space; {saved}")
-        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS): return 1, f"{where}: {e.strerror}; choose another --out"
+        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST):
+            return 1, f"{where}: {e.strerror}; choose another --out"
         return 1, f"{where}: {e.strerror or first_line(e)}"
     return 1, f"unexpected {name}: {first_line(e)}; set SLOWAI_TRACEBACK=1 to see where it happened"
+
+# %% ../nbs/10_cli.ipynb #2b7c1e90
+def _interrupted(signum, frame):
+    "SIGINT's handler in `cli`: the first ends the run; later ones, as it ends, are ignored"
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+@contextmanager
+def _one_interrupt():
+    "Handle SIGINT with `_interrupted`; the handler before comes back unless it fired"
+    if threading.current_thread() is not threading.main_thread():   # it alone gets signals
+        yield; return
+    before = signal.signal(signal.SIGINT, _interrupted)
+    try: yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is _interrupted: signal.signal(signal.SIGINT, before)
 
 # %% ../nbs/10_cli.ipynb #a363e650
 def _fail(code:int, msg:str):
@@ -227,29 +248,41 @@ def _fail(code:int, msg:str):
     print(f"slowai-train: error: {msg}", file=sys.stderr)
     sys.exit(code)
 
-def _last_line(a, history:list)->str:
+def _last_line(a, history:list,
+               stopped:int|None=None # the epoch at which early stopping ended the run, if it did
+              )->str:
     "The line a run that ended well prints: done, or stopped after an epoch with the command that continues it"
     h = [r for r in history if r['phase'] == 'eval'][-1]
     acc, last = h['MulticlassAccuracy'], h['epoch'] + 1
-    if last < a.epochs and (a.stop_after or not a.early_stop): return (f"stopped after epoch {last} of {a.epochs}: eval accuracy {acc:.4f}. Continue with: "
-                                f"{command(a, '--resume', str(Path(a.out)/'checkpoint.pt'))}")
-    early = f"stopped early after epoch {last} of {a.epochs}, the validation loss not better for {a.early_stop} epochs; " if a.early_stop and last < a.epochs else ''
-    return f"done: {early}eval accuracy {acc:.4f}; wrote metrics.csv, history.png, schedule.png, model.pt, model.slowai, checkpoint.pt to {a.out}"
+    if last < a.epochs and stopped is None:
+        return (f"stopped after epoch {last} of {a.epochs}: eval accuracy {acc:.4f}. "
+                f"Continue with: {command(a, '--resume', str(Path(a.out)/'checkpoint.pt'))}")
+    early = (f"stopped early after epoch {last} of {a.epochs}, the validation loss not better for "
+             f"{a.early_stop} epochs; " if stopped is not None and last < a.epochs else '')
+    return (f"done: {early}eval accuracy {acc:.4f}; wrote metrics.csv, history.png, schedule.png, "
+            f"model.pt, model.slowai, checkpoint.pt to {a.out}")
 
 # %% ../nbs/10_cli.ipynb #99127f28
+def _stopped(learn)->int|None:
+    "The epoch at which `--early-stop` ended the run, or `None`"
+    from slowai.tracker import EarlyStoppingCB
+    return next((cb.stopped_epoch for cb in learn.cbs if isinstance(cb, EarlyStoppingCB)), None)
+
 def cli(argv:list|None=None): # the arguments (default: `sys.argv[1:]`)
     "The `slowai-train` console script: train, write the outputs, and exit with a code a script can test"
     a, t0 = None, time.time()
-    try:
-        a = parser().parse_args(argv)
-        import matplotlib; matplotlib.use('Agg', force=True)  # files only: no display, whatever MPLBACKEND says
-        from slowai.core import is_main_process
-        learn = run(**vars(a))
-        if is_main_process(): print(_last_line(a, learn.metrics.history), flush=True)
-    except KeyboardInterrupt: _fail(130, f"interrupted; {_saved(a, t0)}")
-    except Exception as e:
-        if os.environ.get('SLOWAI_TRACEBACK'): raise
-        _fail(*_explain(e, a, t0))
+    with _one_interrupt():
+        try:
+            a = parser().parse_args(argv)
+            import matplotlib; matplotlib.use('Agg', force=True)  # files, never a display
+            from slowai.core import is_main_process
+            learn = run(**vars(a))
+            if is_main_process():
+                print(_last_line(a, learn.metrics.history, _stopped(learn)), flush=True)
+        except KeyboardInterrupt: _fail(130, f"interrupted; {_saved(a, t0)}")
+        except Exception as e:
+            if os.environ.get('SLOWAI_TRACEBACK'): raise
+            _fail(*_explain(e, a, t0))
 
 # %% ../nbs/10_cli.ipynb #9a4d3c07
 if __name__ == '__main__' and not in_ipython(): cli()  # `python -m slowai.cli`, `accelerate launch -m slowai.cli`

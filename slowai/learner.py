@@ -36,9 +36,13 @@ class Callback:
 
 def run_cbs(cbs, method_nm:str, learn=None):
     "Call `method_nm(learn)` on each callback in `cbs` that has it, by `order` (ties: given order)"
+    stop = None
     for cb in sorted(cbs, key=attrgetter('order')):
         method = getattr(cb, method_nm, None)
-        if method is not None: method(learn)
+        if method is None: continue
+        try: method(learn)
+        except CancelFitException as e: stop = stop or e   # the others handle the event too
+    if stop is not None: raise stop                         # then the fit ends
 
 # %% ../nbs/02_learner.ipynb #4ba8ece1
 class with_cbs:
@@ -262,7 +266,8 @@ class MetricsCB(ResumableCB):
         self.loss.update(learn.loss.detach().float(), weight=len(yb[0]) if yb else len(preds))
 
     def after_epoch(self, learn):
-        row = {k: v.compute().item() for k, v in self.all_metrics.items()}
+        row = {k: v.compute().item() for k, v in self.metrics.items()}
+        row['loss'] = (self.loss.weighted_sum/self.loss.weights).item()   # `compute` warns at 0
         row.update(epoch=learn.epoch, phase='train' if learn.training else 'eval')
         self.history.append(row)
         self._log(row)

@@ -4,15 +4,14 @@
 
 # %% ../nbs/07a_tracker.ipynb #c7ab6922
 from __future__ import annotations
-import csv, io
+import csv, errno, io, math, tempfile
 from copy import deepcopy
 from pathlib import Path
 
 from fastcore.basics import patch
 import torch
-from .core import atomic_write
+from .core import atomic_write, first_line
 from .learner import CancelFitException, MetricsCB, ResumableCB
-from .checkpoints import CheckpointCB
 
 # %% auto #0
 __all__ = ['TrackerCB', 'epoch_done', 'EarlyStoppingCB', 'SaveBestCB', 'history_csv', 'CSVLoggerCB', 'TensorBoardCB']
@@ -54,29 +53,37 @@ def value(self:TrackerCB, learn)->float:
 
 @patch
 def improved(self:TrackerCB, learn)->bool:
-    "Read the monitored figure; if it beats the best so far, it is the new best"
+    "Read the monitored figure; if it is finite and beats the best so far, it is the new best"
     v = self.value(learn)
-    better = self.best is None or (v < self.best - self.min_delta if self.mode == 'min' else v > self.best + self.min_delta)
+    if not math.isfinite(v): return False   # NaN or infinite: never the best
+    d = self.min_delta
+    better = self.best is None or (v < self.best - d if self.mode == 'min' else v > self.best + d)
     if better: self.best, self.best_epoch = v, learn.epoch
     return better
 
 # %% ../nbs/07a_tracker.ipynb #0dec752e
 class EarlyStoppingCB(TrackerCB):
     "End the fit once `monitor` has not improved for `patience` epochs; `stopped_epoch` says where"
-    order = CheckpointCB.order + 1  # the epoch is checkpointed before the fit ends
     def __init__(self, monitor:str='loss', patience:int=3, mode:str|None=None, min_delta:float=0.):
-        if not isinstance(patience, int) or patience < 1: raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
+        if not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
         super().__init__(monitor, mode, min_delta)
         self.patience = patience
-    def before_fit(self, learn): self.wait, self.stopped_epoch = 0, None; super().before_fit(learn)
+    def before_fit(self, learn):
+        self.wait, self.stopped_epoch = 0, None
+        super().before_fit(learn)
+        if self.stopped_epoch is not None: raise CancelFitException()   # resumed where it stopped
     def after_epoch(self, learn):
         if not epoch_done(learn): return
         self.wait = 0 if self.improved(learn) else self.wait + 1
         if self.wait >= self.patience:
             self.stopped_epoch = learn.epoch
             raise CancelFitException()
-    def get_state(self)->dict: return {**super().get_state(), 'wait': self.wait}
-    def set_state(self, sd:dict): super().set_state(sd); self.wait = sd['wait']
+    def get_state(self)->dict:
+        return {**super().get_state(), 'wait': self.wait, 'stopped_epoch': self.stopped_epoch}
+    def set_state(self, sd:dict):
+        super().set_state(sd)
+        self.wait, self.stopped_epoch = sd['wait'], sd.get('stopped_epoch')
 
 # %% ../nbs/07a_tracker.ipynb #c3dcc683
 class SaveBestCB(TrackerCB):
@@ -115,25 +122,38 @@ class CSVLoggerCB(ResumableCB):
 
 # %% ../nbs/07a_tracker.ipynb #ef78a780
 class TensorBoardCB(ResumableCB):
-    "Log each epoch's metrics (`train/...`, `valid/...`) and each batch's loss and lr (`batch/...`) for TensorBoard in `log_dir`"
+    "Log each epoch's metrics and each batch's loss and lr for TensorBoard in `log_dir`"
     order = TrackerCB.order
-    def __init__(self, log_dir:str|Path='runs/tensorboard'): self.log_dir, self.n = Path(log_dir), 0  # `n`: batches so far (`step` is an event)
+    def __init__(self, log_dir:str|Path='runs/tensorboard'):
+        self.log_dir, self.n, self.writer = Path(log_dir), 0, None   # `n`: batches logged
+    def _check_dir(self):
+        "Make `log_dir`, and write a file in it: an `OSError` naming it if we cannot"
+        if self.log_dir.exists() and not self.log_dir.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, 'not a folder', str(self.log_dir))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try: tempfile.TemporaryFile(dir=self.log_dir).close()
+        except OSError as e: raise OSError(e.errno, e.strerror, str(self.log_dir)) from None
     def before_fit(self, learn):
         try: from torch.utils.tensorboard import SummaryWriter
         except ImportError as e:
-            raise ImportError("TensorBoardCB needs the tensorboard package: pip install tensorboard") from e
-        self.n, self.writer = 0, SummaryWriter(str(self.log_dir))
-        super().before_fit(learn)
+            raise ImportError(f"TensorBoardCB needs the tensorboard package ({first_line(e)}): "
+                              "pip install tensorboard") from None
+        super().before_fit(learn)   # resumed: `n` is the checkpoint's
+        self._check_dir()
+        self.writer = SummaryWriter(str(self.log_dir), purge_step=self.n)   # from `n` on, ours
     def after_batch(self, learn):
         if not learn.training: return
         self.writer.add_scalar('batch/loss', learn.loss.item(), self.n)
         self.writer.add_scalar('batch/lr', learn.opt.param_groups[0]['lr'], self.n)
         self.n += 1
     def after_epoch(self, learn):
-        row = learn.metrics.history[-1]
+        row, step = learn.metrics.history[-1], max(self.n - 1, 0)   # its last batch's
+        split = 'train' if row['phase'] == 'train' else 'valid'
         for k, v in row.items():
-            if k not in ('epoch', 'phase'): self.writer.add_scalar(f"{'train' if row['phase'] == 'train' else 'valid'}/{k}", v, row['epoch'])
+            if k not in ('epoch', 'phase'): self.writer.add_scalar(f'{split}/{k}', v, step)
+        if epoch_done(learn): self.writer.add_scalar('epoch', row['epoch'], step)
         self.writer.flush()
-    def cleanup_fit(self, learn): self.writer.close()
+    def cleanup_fit(self, learn):
+        if self.writer is not None: self.writer.close(); self.writer = None
     def get_state(self)->dict: return {'batches': self.n}
     def set_state(self, sd:dict): self.n = sd['batches']
