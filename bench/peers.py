@@ -2,6 +2,8 @@
 fastai and Lightning where they are installed, each in its own process, interleaved, one torch thread.
 
     .venv/bin/python bench/peers.py [--rounds 3] [--epochs 6] [--only NAME ...] [--save nbs/bench_runs/peers.json]
+    .venv/bin/python bench/peers.py --recipe resnet [--rounds 3] [--batches 24] [--save nbs/bench_runs/peers_resnet.json]
+    .venv/bin/python bench/peers.py --profile [--epochs 6] [--save nbs/bench_runs/peers_profile.json]
 
 The recipe is the course's: the seed CNN (`get_kaiming_initalized_model`, seeded the same everywhere), Adam with betas
 (0.9, 0.99) and eps 1e-5, 1cycle to lr 5e-2 over every batch, batch size 512, 6 epochs, cross-entropy, an evaluation
@@ -18,6 +20,15 @@ Each round runs every contestant once, in a new process, in turn. A process repo
 its training from its own resource usage, divided by the epochs, its system time, its minor page faults and the test
 accuracy after the last epoch. Ratios are to the plain loop of the same round; every round is printed and the worst
 round is what a target is held to. `--save` writes the record that `nbs/06a_recipes.ipynb` loads, checks and shows.
+
+`--recipe resnet` runs the ResNet recipe chosen for five epochs instead (three times as wide, batch 128, flips on the
+device in draws of 8 images, label smoothing 0.1, Adam with weight decay 1e-2, 1cycle to 1e-2, bf16 autocast and
+channels_last where the CPU has bf16), for `--batches` batches and an evaluation of 512 test images: `torch-resnet`, a
+plain loop with the same model, augmentation and precision and torch's fused AdamW, against `train_resnet`. Its
+figures are CPU seconds per training batch.
+
+`--profile` says where the time of `train_1cycle` goes instead: its CPU and system time and page faults, and, from
+`cProfile`, the functions that took the most time of their own, with their share of the whole.
 """
 import argparse, contextlib, io, json, os, resource, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -25,7 +36,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-CONTESTANTS = ['torch', 'train_1cycle', 'learner', 'slowai-train', 'fastai', 'lightning']
 LR, BS, BETAS, EPS, SEED = 5e-2, 512, (0.9, 0.99), 1e-5, 42
 
 def usage()->tuple:
@@ -136,12 +146,61 @@ def lightning_loop(epochs):
     quiet(lambda: trainer.fit(m, dls['train'], dls['test']))
     return m.correct/dls['test'].n
 
+RESNET = dict(nfs=(48, 96, 192, 384, 768), bs=128, lr=1e-2, wd=1e-2, label_smoothing=0.1, pct_start=0.25, chunk=8)
+
+def resnet_data(batches):
+    "The first `batches` batches of the training set and 512 test images, as uint8 tensors"
+    from slowai.data import fashion_mnist_tensors
+    (xt, yt), (xv, yv) = fashion_mnist_tensors()['train'], fashion_mnist_tensors()['test']
+    n = batches*RESNET['bs']
+    return (xt[:n], yt[:n]), (xv[:512], yv[:512])
+
+def resnet_plain(batches):
+    "A hand-written loop: the ResNet, flips on the batch, bf16 autocast and channels_last, fused AdamW, OneCycleLR"
+    from slowai.data import FMNIST_STATS
+    from slowai.resnet import ResNet, batch_tfms
+    from slowai.callbacks import fast_dtype
+    (xt, yt), (xv, yv) = resnet_data(batches)
+    mean, std = FMNIST_STATS['train']
+    torch.manual_seed(SEED)
+    model, tfm, dt = ResNet(RESNET['nfs']).to(memory_format=torch.channels_last), batch_tfms(pad=0, erase=0.), fast_dtype('cpu')
+    opt = torch.optim.AdamW(model.parameters(), lr=RESNET['lr'], betas=BETAS, eps=EPS, weight_decay=RESNET['wd'], fused=True)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=RESNET['lr'], total_steps=batches, pct_start=RESNET['pct_start'])
+    bs, g = RESNET['bs'], torch.Generator().manual_seed(SEED)
+    prep = lambda x: ((x.float() - mean)/std).unsqueeze(1).contiguous(memory_format=torch.channels_last)
+    autocast = lambda: torch.autocast('cpu', dtype=dt or torch.bfloat16, enabled=dt is not None)
+    model.train()
+    order = torch.randperm(len(xt), generator=g)
+    for k in range(batches):
+        i = order[k*bs:(k+1)*bs]
+        x = torch.cat([tfm(c) for c in prep(xt[i]).split(RESNET['chunk'])])
+        with autocast(): loss = F.cross_entropy(model(x), yt[i], label_smoothing=RESNET['label_smoothing'])
+        loss.backward(); opt.step(); opt.zero_grad(); sched.step()
+    model.eval(); correct = 0
+    with torch.no_grad(), autocast():
+        for k in range(0, len(xv), bs): correct += (model(prep(xv[k:k+bs])).argmax(1) == yv[k:k+bs]).sum()
+    return correct.item()/len(xv)
+
+def resnet_slowai(batches):
+    "`train_resnet` with the same recipe, on the same images"
+    from slowai.data import DataLoaders, TensorDataLoader, FMNIST_STATS
+    from slowai.learner import Callback
+    from slowai.resnet import train_resnet, batch_tfms
+    (xt, yt), (xv, yv) = resnet_data(batches)
+    kw = dict(bs=RESNET['bs'], mean=FMNIST_STATS['train'][0], std=FMNIST_STATS['train'][1])
+    dls = DataLoaders(train=TensorDataLoader(xt, yt, shuffle=True, seed=SEED, **kw), test=TensorDataLoader(xv, yv, **kw))
+    learn = quiet(lambda: train_resnet(1, nfs=RESNET['nfs'], bs=RESNET['bs'], tfm=batch_tfms(pad=0, erase=0.), dls=dls,
+                                       fast=True, seed=SEED))
+    return learn.metrics.history[-1]['MulticlassAccuracy']
+
 RUNS = {'torch': plain_loop, 'train_1cycle': slowai_1cycle, 'learner': slowai_learner, 'slowai-train': slowai_train,
-        'fastai': fastai_loop, 'lightning': lightning_loop}
+        'fastai': fastai_loop, 'lightning': lightning_loop, 'torch-resnet': resnet_plain, 'train_resnet': resnet_slowai}
+RECIPES = {'seed': ['torch', 'train_1cycle', 'learner', 'slowai-train', 'fastai', 'lightning'],
+           'resnet': ['torch-resnet', 'train_resnet']}
 NEEDS = {'fastai': 'fastai', 'lightning': 'lightning'}
 
 def child(name, epochs):
-    "Train one contestant in this process and print what it cost, as one JSON line"
+    "Train one contestant in this process and print what it cost (per epoch, or per batch for the ResNet), as JSON"
     from slowai.data import fashion_mnist_tensors
     from slowai.learner import MulticlassAccuracy
     fashion_mnist_tensors(); MulticlassAccuracy()   # decoded and imported before the clock starts, for everyone
@@ -151,6 +210,25 @@ def child(name, epochs):
     print(json.dumps(dict(cpu_s=(c1 - c0)/epochs, sys_s=s1 - s0, minflt=f1 - f0, wall_s=(w1 - w0)/epochs,
                           accuracy=acc)))
 
+def profile(epochs)->dict:
+    "Where `train_1cycle`'s time goes: totals, and the functions with the most time of their own (cProfile)"
+    import cProfile, pstats
+    from slowai.data import fashion_mnist_tensors
+    from slowai.learner import MulticlassAccuracy
+    fashion_mnist_tensors(); MulticlassAccuracy()
+    pr = cProfile.Profile()
+    (c0, s0, f0), w0 = usage(), time.perf_counter()
+    pr.enable(); acc = slowai_1cycle(epochs); pr.disable()
+    (c1, s1, f1), w1 = usage(), time.perf_counter()
+    st = pstats.Stats(pr).stats   # (file, line, name) -> (calls, primitive calls, own time, cumulative time, callers)
+    total = sum(v[2] for v in st.values())
+    top = sorted(st.items(), key=lambda kv: -kv[1][2])[:12]
+    ours = sorted([kv for kv in st.items() if f'slowai{os.sep}' in kv[0][0]], key=lambda kv: -kv[1][3])[:20]
+    name = lambda k: f"{Path(k[0]).name}:{k[2]}" if k[0] != '~' else k[2]
+    row = lambda k, v, t: dict(function=name(k), calls=v[0], seconds=v[t], share=v[t]/total)
+    return dict(cpu_s=c1 - c0, sys_s=s1 - s0, minflt=f1 - f0, wall_s=w1 - w0, accuracy=acc, profiled_s=total,
+                own_time=[row(k, v, 2) for k, v in top], slowai_cumulative=[row(k, v, 3) for k, v in ours])
+
 def installed(name, paths=())->bool:
     "Is the contestant's package importable, here or from `paths` (without importing it)?"
     import importlib.util
@@ -159,47 +237,70 @@ def installed(name, paths=())->bool:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--recipe', choices=list(RECIPES), default='seed', help="the seed's CNN, or the ResNet's")
     p.add_argument('--rounds', type=int, default=3)
-    p.add_argument('--epochs', type=int, default=6)
-    p.add_argument('--only', nargs='*', choices=CONTESTANTS, help='these contestants (the plain loop always runs)')
+    p.add_argument('--epochs', type=int, default=6, help="epochs of the seed's recipe")
+    p.add_argument('--batches', type=int, default=24, help="training batches of the ResNet recipe")
+    p.add_argument('--only', nargs='*', choices=list(RUNS), help='these contestants (the plain loop always runs)')
     p.add_argument('--save', help='write the record (JSON) here')
     p.add_argument('--peer-path', action='append', default=[], help="a folder where fastai or Lightning is installed "
                    "(`pip install --target`), put on the path of their processes only; may be repeated")
-    p.add_argument('--child', choices=CONTESTANTS, help=argparse.SUPPRESS)
+    p.add_argument('--profile', action='store_true', help="where train_1cycle's time goes, in this process")
+    p.add_argument('--child', choices=list(RUNS), help=argparse.SUPPRESS)
     a = p.parse_args()
-    if a.child: return child(a.child, a.epochs)
+    resnet = a.recipe == 'resnet'
+    n = a.batches if resnet else a.epochs   # what a child's figures are divided by
+    if a.child: return child(a.child, a.batches if a.child in RECIPES['resnet'] else a.epochs)
+    if a.profile: return profiled(a)
     import record
     torch.set_num_threads(1)   # as in the contestants' processes, for the record's machine line
     cmd, commit = record.command(path_flags=('--save', '--peer-path')), record.commit()
-    names = ['torch'] + [n for n in (a.only or CONTESTANTS) if n != 'torch']
-    for n in [n for n in names if not installed(n, a.peer_path)]: print(f"{n}: not installed here, skipped"); names.remove(n)
+    base, *others = RECIPES[a.recipe]
+    names = [base] + [o for o in (a.only or others) if o in others]
+    for o in [o for o in names if not installed(o, a.peer_path)]: print(f"{o}: not installed here, skipped"); names.remove(o)
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1', 'PYTHONUNBUFFERED': '1'}
     peer_env = {**env, 'PYTHONPATH': os.pathsep.join([*a.peer_path, env.get('PYTHONPATH', '')]).rstrip(os.pathsep)}
-    runs, load = {n: [] for n in names}, []
+    runs, load, unit = {o: [] for o in names}, [], 'batch' if resnet else 'epoch'
     for r in range(a.rounds):
-        for n in names:
+        for o in names:
             load.append(os.getloadavg()[0])
-            out = subprocess.run([sys.executable, __file__, '--child', n, '--epochs', str(a.epochs)],
-                                 env=peer_env if n in NEEDS else env,
-                                 capture_output=True, text=True)
-            if out.returncode: sys.exit(f"{n} failed:\n{out.stderr[-3000:]}")
-            runs[n].append(json.loads(out.stdout.strip().splitlines()[-1]))
-            o = runs[n][-1]
-            print(f"round {r+1} {n:<13} {o['cpu_s']:6.2f} cpu s/epoch {o['sys_s']:6.2f} sys s {o['minflt']:>9,} faults"
-                  f"  accuracy {o['accuracy']:.4f}", flush=True)
-    print(f"\n{a.epochs} epochs of the seed's recipe, 1 torch thread, {a.rounds} rounds, load average "
-          f"{min(load):.1f} to {max(load):.1f} on {os.cpu_count()} cores, torch {torch.__version__}")
-    print(f"{'who':<13} {'cpu s/epoch':>11} {'vs torch: median':>17} {'worst':>6} {'faults/fit':>11} {'sys s':>6} "
-          f"{'accuracy':>15}")
+            out = subprocess.run([sys.executable, __file__, '--child', o, '--epochs', str(a.epochs), '--batches',
+                                  str(a.batches)], env=peer_env if o in NEEDS else env, capture_output=True, text=True)
+            if out.returncode: sys.exit(f"{o} failed:\n{out.stderr[-3000:]}")
+            runs[o].append(json.loads(out.stdout.strip().splitlines()[-1]))
+            v = runs[o][-1]
+            print(f"round {r+1} {o:<13} {v['cpu_s']:6.2f} cpu s/{unit} {v['sys_s']:6.2f} sys s {v['minflt']:>9,} faults"
+                  f"  accuracy {v['accuracy']:.4f}", flush=True)
+    what = f"{a.batches} batches of the ResNet recipe" if resnet else f"{a.epochs} epochs of the seed's recipe"
+    print(f"\n{what}, 1 torch thread, {a.rounds} rounds, load average {min(load):.1f} to {max(load):.1f} on "
+          f"{os.cpu_count()} cores, torch {torch.__version__}")
+    print(f"{'who':<13} {'cpu s/' + unit:>11} {'vs ' + base + ': median':>17} {'worst':>6} {'faults/fit':>11} "
+          f"{'sys s':>6} {'accuracy':>15}")
     ratios = {}
-    for n, v in runs.items():
-        ratios[n] = [o['cpu_s']/t['cpu_s'] for o, t in zip(v, runs['torch'])]
-        accs = [o['accuracy'] for o in v]
-        print(f"{n:<13} {statistics.median(o['cpu_s'] for o in v):>11.2f} {statistics.median(ratios[n]):>16.3f}x "
-              f"{max(ratios[n]):>5.3f}x {statistics.median(o['minflt'] for o in v):>11,.0f} "
-              f"{statistics.median(o['sys_s'] for o in v):>6.2f} {min(accs):>7.4f}-{max(accs):.4f}")
+    for o, v in runs.items():
+        ratios[o] = [x['cpu_s']/t['cpu_s'] for x, t in zip(v, runs[base])]
+        accs = [x['accuracy'] for x in v]
+        print(f"{o:<13} {statistics.median(x['cpu_s'] for x in v):>11.3f} {statistics.median(ratios[o]):>16.3f}x "
+              f"{max(ratios[o]):>5.3f}x {statistics.median(x['minflt'] for x in v):>11,.0f} "
+              f"{statistics.median(x['sys_s'] for x in v):>6.2f} {min(accs):>7.4f}-{max(accs):.4f}")
     if a.save:
-        record.write(a.save, dict(command=cmd, commit=commit, machine=record.machine(), epochs=a.epochs,
-                                  rounds=a.rounds, load_average=[min(load), max(load)], runs=runs, ratios=ratios))
+        record.write(a.save, dict(command=cmd, commit=commit, machine=record.machine(), recipe=a.recipe, per=unit,
+                                  epochs=a.epochs, batches=a.batches, rounds=a.rounds, load_average=[min(load), max(load)],
+                                  runs=runs, ratios=ratios))
+
+def profiled(a):
+    "Run and print `profile`, and save it with `--save`"
+    import record
+    torch.set_num_threads(1)
+    cmd, commit = record.command(), record.commit()
+    r = profile(a.epochs)
+    print(f"train_1cycle, {a.epochs} epochs, 1 torch thread: {r['cpu_s']:.2f} s CPU, {r['sys_s']:.2f} s of it in the "
+          f"kernel, {r['minflt']:,} page faults, accuracy {r['accuracy']:.4f}")
+    print("own time:")
+    for o in r['own_time']: print(f"{o['share']:6.1%} {o['seconds']:7.2f} s {o['calls']:>7} calls  {o['function']}")
+    print("slowai's functions, with what they call:")
+    for o in r['slowai_cumulative']: print(f"{o['share']:6.1%} {o['seconds']:7.2f} s {o['calls']:>7} calls  {o['function']}")
+    if a.save: record.write(a.save, dict(command=cmd, commit=commit, machine=record.machine(), epochs=a.epochs,
+                                         load_average=os.getloadavg()[0], **r))
 
 if __name__ == '__main__': main()
