@@ -16,9 +16,11 @@ of the test set after every epoch, on the same in-memory Fashion-MNIST tensors. 
 - `slowai-train`: the command's default run (`slowai.cli.run`, which also checkpoints every epoch and writes its files).
 - `fastai` and `lightning`: their own loops on the same tensors, where the package is installed (else one line says so).
 
-Each round runs every contestant once, in a new process, in turn. A process reports the CPU time (user + system) of
-its training from its own resource usage, divided by the epochs, its system time, its minor page faults and the test
-accuracy after the last epoch. Ratios are to the plain loop of the same round; every round is printed and the worst
+Each round runs every contestant once, in a new process, in turn. A process reports, from its own resource usage, the
+CPU time (user + system) of its training, from the start of the first epoch to the end of the last (the plain loop's
+epochs, `Learner.fit`, fastai's `Learner.fit`, Lightning's `Trainer.fit`), divided by the epochs; the system time and
+minor page faults of the training; the test accuracy after the last epoch; and the same figures for the whole job
+(building the model, and `slowai-train`'s checkpoints and files, included). Ratios are to the plain loop of the same round; every round is printed and the worst
 round is what a target is held to. `--save` writes the record that `nbs/06a_recipes.ipynb` loads, checks and shows.
 
 `--recipe resnet` runs the ResNet recipe chosen for five epochs instead (three times as wide, batch 128, flips on the
@@ -43,6 +45,25 @@ def usage()->tuple:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime, r.ru_stime, r.ru_minflt
 
+FIT = {}   # the usage at the start of the training and at its end, set by `fit_clock`
+
+class fit_clock:
+    "Context manager: the usage when the outermost training starts and when it ends (nested ones are ignored)"
+    depth = 0
+    def __enter__(self):
+        fit_clock.depth += 1
+        if fit_clock.depth == 1: FIT['start'] = usage()
+    def __exit__(self, *exc):
+        fit_clock.depth -= 1
+        if fit_clock.depth == 0: FIT['end'] = usage()
+
+def clocked(cls, name:str):
+    "Time `cls.name` (a training method: `Learner.fit`, ...) with `fit_clock`, in this bench's processes only"
+    f = getattr(cls, name)
+    def g(*args, **kwargs):
+        with fit_clock(): return f(*args, **kwargs)
+    setattr(cls, name, g)
+
 def seed_model():
     "The seed's CNN with the same initial weights in every process"
     from slowai.models import get_kaiming_initalized_model
@@ -66,20 +87,21 @@ def plain_loop(epochs):
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LR, total_steps=epochs*n_batches)
     g = torch.Generator().manual_seed(SEED)
     batch = lambda x, y, i: (((x[i].float() - mean)/std).unsqueeze(1), y[i])
-    for _ in range(epochs):
-        model.train()
-        order, train_loss = torch.randperm(len(xt), generator=g), 0.
-        for k in range(n_batches):
-            xb, yb = batch(xt, yt, order[k*BS:(k+1)*BS])
-            loss = F.cross_entropy(model(xb), yb)
-            loss.backward(); opt.step(); opt.zero_grad(); sched.step()
-            train_loss += loss.detach()*len(yb)
-        model.eval(); correct, valid_loss = 0, 0.
-        with torch.no_grad():
-            for k in range(0, len(xv), BS):
-                xb, yb = batch(xv, yv, slice(k, k + BS))
-                preds = model(xb)
-                valid_loss += F.cross_entropy(preds, yb)*len(yb); correct += (preds.argmax(1) == yb).sum()
+    with fit_clock():
+        for _ in range(epochs):
+            model.train()
+            order, train_loss = torch.randperm(len(xt), generator=g), 0.
+            for k in range(n_batches):
+                xb, yb = batch(xt, yt, order[k*BS:(k+1)*BS])
+                loss = F.cross_entropy(model(xb), yb)
+                loss.backward(); opt.step(); opt.zero_grad(); sched.step()
+                train_loss += loss.detach()*len(yb)
+            model.eval(); correct, valid_loss = 0, 0.
+            with torch.no_grad():
+                for k in range(0, len(xv), BS):
+                    xb, yb = batch(xv, yv, slice(k, k + BS))
+                    preds = model(xb)
+                    valid_loss += F.cross_entropy(preds, yb)*len(yb); correct += (preds.argmax(1) == yb).sum()
     return correct.item()/len(xv)
 
 def slowai_1cycle(epochs):
@@ -161,30 +183,32 @@ def resnet_plain(batches):
     from slowai.resnet import ResNet, batch_tfms
     from slowai.callbacks import fast_dtype
     (xt, yt), (xv, yv) = resnet_data(batches)
-    mean, std = FMNIST_STATS['train']
+    (mean, std), bs = FMNIST_STATS['train'], RESNET['bs']
     torch.manual_seed(SEED)
-    model, tfm, dt = ResNet(RESNET['nfs']).to(memory_format=torch.channels_last), batch_tfms(pad=0, erase=0.), fast_dtype('cpu')
-    opt = torch.optim.AdamW(model.parameters(), lr=RESNET['lr'], betas=BETAS, eps=EPS, weight_decay=RESNET['wd'], fused=True)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=RESNET['lr'], total_steps=batches, pct_start=RESNET['pct_start'])
-    bs, g = RESNET['bs'], torch.Generator().manual_seed(SEED)
+    model = ResNet(RESNET['nfs']).to(memory_format=torch.channels_last)
+    tfm, dt = batch_tfms(pad=0, erase=0.), fast_dtype('cpu')
+    opt = torch.optim.AdamW(model.parameters(), lr=RESNET['lr'], betas=BETAS, eps=EPS, weight_decay=RESNET['wd'],
+                            fused=True)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=RESNET['lr'], total_steps=batches,
+                                                pct_start=RESNET['pct_start'])
     prep = lambda x: ((x.float() - mean)/std).unsqueeze(1).contiguous(memory_format=torch.channels_last)
     autocast = lambda: torch.autocast('cpu', dtype=dt or torch.bfloat16, enabled=dt is not None)
-    model.train()
-    order = torch.randperm(len(xt), generator=g)
-    for k in range(batches):
-        i = order[k*bs:(k+1)*bs]
-        x = torch.cat([tfm(c) for c in prep(xt[i]).split(RESNET['chunk'])])
-        with autocast(): loss = F.cross_entropy(model(x), yt[i], label_smoothing=RESNET['label_smoothing'])
-        loss.backward(); opt.step(); opt.zero_grad(); sched.step()
-    model.eval(); correct = 0
-    with torch.no_grad(), autocast():
-        for k in range(0, len(xv), bs): correct += (model(prep(xv[k:k+bs])).argmax(1) == yv[k:k+bs]).sum()
+    order = torch.randperm(len(xt), generator=torch.Generator().manual_seed(SEED))
+    with fit_clock():
+        model.train()
+        for k in range(batches):
+            i = order[k*bs:(k+1)*bs]
+            x = torch.cat([tfm(c) for c in prep(xt[i]).split(RESNET['chunk'])])
+            with autocast(): loss = F.cross_entropy(model(x), yt[i], label_smoothing=RESNET['label_smoothing'])
+            loss.backward(); opt.step(); opt.zero_grad(); sched.step()
+        model.eval(); correct = 0
+        with torch.no_grad(), autocast():
+            for k in range(0, len(xv), bs): correct += (model(prep(xv[k:k+bs])).argmax(1) == yv[k:k+bs]).sum()
     return correct.item()/len(xv)
 
 def resnet_slowai(batches):
     "`train_resnet` with the same recipe, on the same images"
     from slowai.data import DataLoaders, TensorDataLoader, FMNIST_STATS
-    from slowai.learner import Callback
     from slowai.resnet import train_resnet, batch_tfms
     (xt, yt), (xv, yv) = resnet_data(batches)
     kw = dict(bs=RESNET['bs'], mean=FMNIST_STATS['train'][0], std=FMNIST_STATS['train'][1])
@@ -199,16 +223,22 @@ RECIPES = {'seed': ['torch', 'train_1cycle', 'learner', 'slowai-train', 'fastai'
            'resnet': ['torch-resnet', 'train_resnet']}
 NEEDS = {'fastai': 'fastai', 'lightning': 'lightning'}
 
-def child(name, epochs):
-    "Train one contestant in this process and print what it cost (per epoch, or per batch for the ResNet), as JSON"
+def child(name, n):
+    "Train one contestant in this process and print, as JSON, what its training cost per epoch (or per batch, `n`)"
     from slowai.data import fashion_mnist_tensors
-    from slowai.learner import MulticlassAccuracy
+    from slowai.learner import Learner, MulticlassAccuracy
     fashion_mnist_tensors(); MulticlassAccuracy()   # decoded and imported before the clock starts, for everyone
-    (c0, s0, f0), w0 = usage(), time.perf_counter()
-    acc = RUNS[name](epochs)
-    (c1, s1, f1), w1 = usage(), time.perf_counter()
-    print(json.dumps(dict(cpu_s=(c1 - c0)/epochs, sys_s=s1 - s0, minflt=f1 - f0, wall_s=(w1 - w0)/epochs,
-                          accuracy=acc)))
+    clocked(Learner, 'fit')
+    if name == 'fastai':
+        import fastai.learner; clocked(fastai.learner.Learner, 'fit')
+    if name == 'lightning':
+        import lightning; clocked(lightning.Trainer, 'fit')
+    c0, s0, f0 = usage()
+    acc = RUNS[name](n)
+    c1, s1, f1 = usage()
+    (fc0, fs0, ff0), (fc1, fs1, ff1) = FIT['start'], FIT['end']
+    print(json.dumps(dict(cpu_s=(fc1 - fc0)/n, sys_s=fs1 - fs0, minflt=ff1 - ff0, accuracy=acc,
+                          whole_cpu_s=c1 - c0, whole_sys_s=s1 - s0, whole_minflt=f1 - f0)))
 
 def profile(epochs)->dict:
     "Where `train_1cycle`'s time goes: totals, and the functions with the most time of their own (cProfile)"
@@ -275,14 +305,15 @@ def main():
     print(f"\n{what}, 1 torch thread, {a.rounds} rounds, load average {min(load):.1f} to {max(load):.1f} on "
           f"{os.cpu_count()} cores, torch {torch.__version__}")
     print(f"{'who':<13} {'cpu s/' + unit:>11} {'vs ' + base + ': median':>17} {'worst':>6} {'faults/fit':>11} "
-          f"{'sys s':>6} {'accuracy':>15}")
+          f"{'sys s':>6} {'accuracy':>15} {'whole job cpu s':>16}")
     ratios = {}
     for o, v in runs.items():
         ratios[o] = [x['cpu_s']/t['cpu_s'] for x, t in zip(v, runs[base])]
         accs = [x['accuracy'] for x in v]
         print(f"{o:<13} {statistics.median(x['cpu_s'] for x in v):>11.3f} {statistics.median(ratios[o]):>16.3f}x "
               f"{max(ratios[o]):>5.3f}x {statistics.median(x['minflt'] for x in v):>11,.0f} "
-              f"{statistics.median(x['sys_s'] for x in v):>6.2f} {min(accs):>7.4f}-{max(accs):.4f}")
+              f"{statistics.median(x['sys_s'] for x in v):>6.2f} {min(accs):>7.4f}-{max(accs):.4f} "
+              f"{statistics.median(x['whole_cpu_s'] for x in v):>16.2f}")
     if a.save:
         record.write(a.save, dict(command=cmd, commit=commit, machine=record.machine(), recipe=a.recipe, per=unit,
                                   epochs=a.epochs, batches=a.batches, rounds=a.rounds, load_average=[min(load), max(load)],
