@@ -24,7 +24,7 @@ from .resnet import ResNet
 
 # %% auto #0
 __all__ = ['Prediction', 'ARCHS', 'EXPORT_FORMAT', 'MAX_IMAGE_SIZE', 'decoding_of', 'image_input', 'GatherPredsCB', 'FlipTTACB',
-           'build', 'usable_device', 'load_learner', 'image_files', 'predict_rows', 'rows_csv', 'parser', 'cli']
+           'build', 'usable_device', 'load_learner', 'image_files', 'predict_rows', 'rows_csv']
 
 # %% ../nbs/15_inference.ipynb #9dfc901a
 def _floats(v): return [float(o) for o in np.atleast_1d(np.asarray(v, dtype=float))]
