@@ -12,4 +12,3 @@ from .recipes import *
 from .checkpoints import *
 from .tracker import *
 from .resnet import *
-from .export import *

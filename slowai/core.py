@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #de028abe
 from __future__ import annotations
-import io, math, os, random, tempfile
+import ctypes, io, math, os, random, tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,7 +13,8 @@ import torch
 
 # %% auto #0
 __all__ = ['def_device', 'set_seed', 'rng_states', 'set_rng_states', 'default_device', 'to_device', 'to_cpu', 'split_batch',
-           'by_keys', 'world_size', 'is_main_process', 'atomic_write', 'atomic_save', 'first_line', 'show_images']
+           'by_keys', 'world_size', 'is_main_process', 'keep_freed_memory', 'atomic_write', 'atomic_save', 'first_line',
+           'show_images']
 
 # %% ../nbs/00_core.ipynb #34bf0742
 def set_seed(seed:int,             # the seed for python's, numpy's and torch's generators
@@ -98,6 +99,23 @@ def world_size()->int:
 def is_main_process()->bool:
     "True in the process that should print and write files: rank 0 under `torchrun`/`accelerate launch`, or a lone process"
     return int(os.environ.get('RANK', '0')) == 0
+
+# %% ../nbs/00_core.ipynb #094d6c0b
+_KEPT = None
+
+def keep_freed_memory(mmap_max:int=32 << 20, # allocations up to this size come from the heap (glibc's largest)
+                      trim:int=512 << 20     # free memory at the heap's top kept before it is given back
+                     )->bool:
+    "Ask glibc's `malloc` to reuse freed memory rather than give it back to the OS; `False` where it can't"
+    global _KEPT
+    if _KEPT is None:
+        _KEPT = False
+        try:
+            if os.confstr('CS_GNU_LIBC_VERSION').startswith('glibc'):
+                libc = ctypes.CDLL(None)
+                _KEPT = bool(libc.mallopt(-3, mmap_max) and libc.mallopt(-1, trim))  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+        except (ValueError, OSError, AttributeError): pass   # no glibc: no such option, or no mallopt
+    return _KEPT
 
 # %% ../nbs/00_core.ipynb #e4efdbae
 def _running(pid:int)->bool:

@@ -51,6 +51,15 @@ def _state(states:list, key:str, init, ts:list)->list:
     "The tensors `key` of `states`, created as `init(t)` (`t` the matching entry of `ts`) where a parameter is new"
     return [s[key] if key in s else s.setdefault(key, init(t)) for s, t in zip(states, ts)]
 
+_FUSED_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+def _fusable(*lists)->bool:
+    "Can torch's fused kernels take these lists of tensors: one CPU or CUDA device, one float dtype, not compiling?"
+    t = lists[0][0]
+    if torch.compiler.is_compiling(): return False   # the CPU kernels have no implementation `torch.compile` can trace
+    return t.device.type in ('cpu', 'cuda') and t.dtype in _FUSED_DTYPES and \
+        all(o.device == t.device and o.dtype == t.dtype for l in lists for o in l)
+
 # %% ../nbs/05_fast_optimizers.ipynb #0e7c4605
 class FastStep:
     "Mixin for the classes of `slowai.optimizers`: a `step` that hands buckets of parameters to the class's `fast_step`"
@@ -113,11 +122,15 @@ class MomentumSGD(FastStep, optimizers.MomentumSGD):
         super().__init__(params, lr, wd, mom, foreach=foreach, **kwargs)
 
     def fast_step(self, ps:list, gs:list, states:list, group:dict):
-        "`reg_step` and `opt_step` for lists of parameters, their gradients and their states, with in-place multi-tensor ops"
-        avgs = _state(states, 'avg', torch.zeros_like, ps)
+        "`reg_step` and `opt_step` for lists of parameters, gradients and states: torch's fused SGD kernel"
+        avgs, mom = _state(states, 'avg', torch.zeros_like, ps), group['momentum']
         _decay(ps, group)
-        torch._foreach_lerp_(avgs, gs, 1 - group['momentum'])  # avg + (1-mom)*(g-avg)
-        torch._foreach_add_(ps, avgs, alpha=-group['lr'])
+        if _fusable(ps, gs, avgs):   # `avg = mom*avg + (1-dampening)*g`, `p -= lr*avg`: ours with dampening `mom`
+            torch._fused_sgd_(ps, gs, avgs, weight_decay=0., momentum=mom, lr=group['lr'], dampening=mom,
+                              nesterov=False, maximize=False, is_first_step=False)
+        else:
+            torch._foreach_lerp_(avgs, gs, 1 - mom)  # avg + (1-mom)*(g-avg)
+            torch._foreach_add_(ps, avgs, alpha=-group['lr'])
 
 # %% ../nbs/05_fast_optimizers.ipynb #23de58cd
 class RMSProp(FastStep, optimizers.RMSProp):

@@ -15,7 +15,7 @@ from fastcore.basics import patch
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import atomic_save, default_device, split_batch, to_cpu, to_device
+from .core import atomic_save, default_device, keep_freed_memory, split_batch, to_cpu, to_device
 from .data import dl_items, get_dl
 
 # %% auto #0
@@ -172,6 +172,7 @@ def fit(self:Learner, n_epochs:int=1,  # number of epochs
         cbs=None,              # callbacks for this fit only (removed afterwards, even on error)
         lr:float|None=None):   # learning rate: builds the optimizer with it, or sets it on the existing one
     "Fit the model for `n_epochs`"
+    keep_freed_memory()   # the C heap reuses what a batch freed (see `keep_freed_memory`)
     cbs = fc.L(cbs)
     for cb in cbs: cb.learn = self
     self.cbs += cbs

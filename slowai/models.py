@@ -89,10 +89,16 @@ def get_kaiming_initalized_model(leak:float=0.1, # leak of the `GeneralReLU`s (w
 get_kaiming_initialized_model = get_kaiming_initalized_model  # the correct spelling
 
 # %% ../nbs/03_models.ipynb #46f0af9f
-def layer_stats(o:torch.Tensor, near_zero:float=0.5)->torch.Tensor:
+def layer_stats(o:torch.Tensor, near_zero:float=0.5,
+                buf:torch.Tensor|None=None # scratch like `o` (shape, dtype, layout), so that nothing is allocated
+               )->torch.Tensor:
     "`[mean, std, share of |o| < near_zero]` of a layer's output, as a tensor (reading it is left to the caller)"
-    o = o.detach().float()
-    return torch.stack([o.mean(), o.std(), (o.abs() < near_zero).float().mean()])
+    o, n = o.detach(), o.numel()
+    mean = o.sum(dtype=torch.float32)/n
+    sqr = torch.linalg.vector_norm(o, dtype=torch.float32)**2/n    # the mean of `o**2`, without `o**2`
+    std = ((sqr - mean**2)*n/(n - 1)).clamp(min=0).sqrt()
+    near = torch.lt(torch.abs(o, out=buf), near_zero, out=buf).sum(dtype=torch.float32)/n
+    return torch.stack([mean, std, near])
 
 # %% ../nbs/03_models.ipynb #01813e98
 def activation_stats(model:nn.Module, xb:torch.Tensor, layers=None)->list:
@@ -116,17 +122,21 @@ class ActivationStatsCB(Callback):
     def before_fit(self, learn):
         mods = self.modules if self.modules is not None else [
             m for m in getattr(learn.model, 'layers', learn.model).children() if next(m.parameters(), None) is not None]
-        self._bufs, self._n = [[] for _ in mods], [0]*len(mods)
+        self._bufs, self._n, self._scratch = [[] for _ in mods], [0]*len(mods), [None]*len(mods)
         def hook(i, m, inp, out):
             if not learn.training: return
             k = self._n[i] % self.chunk
             if k == 0: self._bufs[i].append(out.new_empty(self.chunk, 3, dtype=torch.float32))
-            self._bufs[i][-1][k] = layer_stats(out, self.near_zero)
+            s = self._scratch[i]   # one scratch per layer, kept from batch to batch
+            if s is None or (s.shape, s.dtype, s.device) != (out.shape, out.dtype, out.device):
+                s = self._scratch[i] = torch.empty_like(out)
+            self._bufs[i][-1][k] = layer_stats(out, self.near_zero, s)
             self._n[i] += 1
         self._hooks = [m.register_forward_hook(partial(hook, i)) for i, m in enumerate(mods)]
 
     def cleanup_fit(self, learn):
         for h in self._hooks: h.remove()
+        self._scratch = [None]*len(self._scratch)
 
 # %% ../nbs/03_models.ipynb #fd7933de
 @patch(as_prop=True)

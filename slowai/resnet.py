@@ -15,14 +15,13 @@ from .core import set_seed
 from .data import fashion_mnist
 from .models import GeneralReLU, conv, init_leaky_weights
 from .learner import Callback, DeviceCB, Learner, ResumableCB, TrainCB
-from .inference import GatherPredsCB
 from .callbacks import EpochTimerCB, MixedPrecisionCB
 from .fast_optimizers import Adam
 from .recipes import train_1cycle
 
 # %% auto #0
-__all__ = ['RESNET_RECIPE', 'RESNET_RECIPES', 'ResBlock', 'ResNet', 'n_params', 'batch_tfms', 'BatchAugmentCB', 'FlipTTACB',
-           'tta', 'accuracy', 'EMACB', 'train_resnet', 'results_row', 'chosen_recipe']
+__all__ = ['RESNET_RECIPE', 'RESNET_RECIPES', 'ResBlock', 'ResNet', 'n_params', 'batch_tfms', 'BatchAugmentCB', 'tta', 'accuracy',
+           'EMACB', 'train_resnet', 'results_row', 'chosen_recipe']
 
 # %% ../nbs/09_resnet.ipynb #ff870455
 def _check_stride(stride):
@@ -105,26 +104,22 @@ class BatchAugmentCB(Callback):
         with torch.no_grad(): x = torch.cat([self.tfm(c) for c in x.split(self.chunk)])
         learn.batch = (x, *rest)
 
-# %% ../nbs/09_resnet.ipynb #30433b1d
-class FlipTTACB(Callback):
-    "For `Learner.get_preds`: class probabilities, averaged over each image and its mirror when `flip`"
-    order = GatherPredsCB.order - 1  # before the predictions are gathered
-    def __init__(self, flip:bool=True): self.flip = flip
-    def after_predict(self, learn):
-        if learn.training: return
-        p = learn.preds.float().softmax(-1)
-        if self.flip: p = (p + learn.model(*[x.flip(-1) for x in learn.xb]).float().softmax(-1))/2
-        learn.preds = p
-
 # %% ../nbs/09_resnet.ipynb #b3450731
+@torch.no_grad()
 def tta(model:nn.Module, dl,  # the model, and a loader of `(x, y)` batches
         flip:bool=True,        # average with the predictions for the horizontally flipped images
         device=None            # default: the model's
        )->tuple:
-    "`(probs, targets)` of `model` (in eval mode) on `dl`: `Learner.get_preds` with `FlipTTACB`"
+    "`(probs, targets)` of `model`, in eval mode, on `dl`; with `flip`, averaged with the mirrored images'"
     device = next(model.parameters()).device if device is None else device
-    learn = Learner(model, [None, dl], cbs=[TrainCB(), DeviceCB(device)])
-    return learn.get_preds(cbs=[FlipTTACB(flip)])
+    model.eval()
+    probs, ys = [], []
+    for x, y in dl:
+        x = x.to(device)
+        p = model(x).float().softmax(-1)
+        if flip: p = (p + model(x.flip(-1)).float().softmax(-1))/2
+        probs.append(p.cpu()); ys.append(y)
+    return torch.cat(probs), torch.cat(ys)
 
 def accuracy(probs:torch.Tensor, targets:torch.Tensor)->float:
     "Share of rows of `probs` (or logits) whose argmax is the target"
