@@ -430,6 +430,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/slowai', 'doc_host': 'http
                                    'slowai.optimizers._course_value': ('optimizers.html#_course_value', 'slowai/optimizers.py'),
                                    'slowai.optimizers._file_hypers': ('optimizers.html#_file_hypers', 'slowai/optimizers.py'),
                                    'slowai.optimizers._refusal': ('optimizers.html#_refusal', 'slowai/optimizers.py'),
+                                   'slowai.optimizers._signature': ('optimizers.html#_signature', 'slowai/optimizers.py'),
                                    'slowai.optimizers._sparse_error': ('optimizers.html#_sparse_error', 'slowai/optimizers.py'),
                                    'slowai.optimizers._takes': ('optimizers.html#_takes', 'slowai/optimizers.py')},
             'slowai.predict': { 'slowai.predict._Parser': ('predict.html#_parser', 'slowai/predict.py'),

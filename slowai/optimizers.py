@@ -141,6 +141,14 @@ def _course_hypers(cls)->dict:
     "The hyperparameters of the course class `cls` under their group keys, and defaults"
     return _file_hypers(_course_args(cls), {})
 
+def _signature(course, flags:dict)->inspect.Signature:
+    "The signature of a class composed on `course`: its arguments, `flags`, `**kwargs`"
+    P, args = inspect.Parameter, _course_args(course)
+    ps = [P('params', P.POSITIONAL_OR_KEYWORD)]
+    ps += [P(n, P.POSITIONAL_OR_KEYWORD, default=v) for n, v in args.items()]
+    ps += [P(k, P.KEYWORD_ONLY, default=v) for k, v in flags.items()]
+    return inspect.Signature(ps + [P('kwargs', P.VAR_KEYWORD)])
+
 # %% ../nbs/04_optimizers.ipynb #2d490bca
 def _check_range(name:str, v, lo:float=0., hi:float|None=None, lo_open:bool=False):
     "`ValueError` naming `v` unless `lo <= v < hi` (`lo < v` with `lo_open`)"
@@ -215,6 +223,7 @@ class TorchContract:
         mro = cls.__mro__
         cls.course = mro[mro.index(TorchContract) + 1]  # the course class it extends
         cls.hypers = {**_course_hypers(cls.course), **cls.flags}  # group key -> default
+        cls.__signature__ = _signature(cls.course, cls.flags)  # what `help` shows
 
     def __init__(self, params,  # parameters, or dicts defining parameter groups
                  *args,         # the course class's hyperparameters, in its order
