@@ -25,7 +25,7 @@ def _opts()->dict:
 
 def _models()->dict:
     "Each `--model`'s builder, from the data's input channels and number of classes"
-    from slowai.export import build   # built by name, so that the learner can be exported
+    from slowai.inference import build   # built by name, so that the learner can be exported
     return {'cnn': lambda n_in, n_out: build('cnn', n_in=n_in, n_out=n_out),
             'resnet': lambda n_in, n_out: build('resnet', c_in=n_in, n_out=n_out)}
 
@@ -120,6 +120,7 @@ def write_outputs(learn,      # a `Learner` that has trained, with its `MetricsC
                   out:Path):  # the run's directory
     "The run's final files, each written atomically: model.pt, model.slowai, metrics.csv, history.png, schedule.png"
     from slowai.core import atomic_write
+    import slowai.inference   # gives `Learner` its `save` and `export`
     learn.save(out/'model.pt')
     learn.export(out/'model.slowai')   # the learner, for slowai-predict
     atomic_write(out/'metrics.csv', metrics_csv(learn.metrics.history).encode())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastcore.basics import patch
 import torch
-from .core import atomic_write, first_line
+from .core import atomic_save, atomic_write, first_line
 from .learner import CancelFitException, MetricsCB, ResumableCB
 
 # %% auto #0
@@ -96,7 +96,7 @@ class SaveBestCB(TrackerCB):
     def after_epoch(self, learn):
         if not (epoch_done(learn) and self.improved(learn)): return
         self.weights = {k: v.detach().to('cpu', copy=True) for k, v in learn.model.state_dict().items()}
-        if self.path is not None: learn.save(self.path)
+        if self.path is not None: atomic_save(self.weights, self.path)   # as `Learner.save` writes
     def cleanup_fit(self, learn):   # however the fit ends: early stopping ends it with a `CancelFitException`
         if self.restore and self.weights is not None: learn.model.load_state_dict(self.weights)
     def get_state(self)->dict: return {**super().get_state(), 'weights': self.weights}
