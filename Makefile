@@ -66,7 +66,7 @@ test: check-clean data chromium katex
 	@$(BIN)/python tools/test_all.py
 
 # Through the venv's Jupyter kernel, every cell; each notebook is cleaned with `nbdev_clean --fname` after it runs.
-# One notebook: `make nbs NB=02_learner.ipynb`.
+# One notebook: `make nbs NB=03_learner.ipynb`.
 nbs: install data
 	@echo "==> re-executing the notebooks in place"
 	@$(BIN)/python tools/run_nbs.py $(NB)

@@ -11,7 +11,7 @@ two noisy numbers; divided by the CNN's plain step time it predicts the overhead
 Torch runs one thread by default here: the question is the Learner's Python cost per batch, and on a shared,
 oversubscribed 2-core machine two threads make every op wait for a descheduled thread, which swamps it (runs of the
 same loop then vary 4x). `--threads 0` keeps torch's default.
-`--save` writes the record that 02_learner loads, checks and shows.
+`--save` writes the record that 03_learner loads, checks and shows.
 Run: `.venv/bin/python bench/learner.py [--reps 5] [--threads 1] [--save nbs/bench_runs/learner.json]`.
 """
 import argparse, contextlib, io, os, statistics, time, warnings

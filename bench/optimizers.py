@@ -8,10 +8,10 @@ optimizer gets `--steps` warm-up steps, then the rounds run round-robin over all
 machine's load hits all of them alike) and the median over every timed step is reported, with ratios to torch's
 fused step (or to its `foreach=False` step where torch has no fused one). Numbers on a shared machine are noisy:
 run it two or three times. `--save nbs/bench_runs/optimizers.json` writes the run's record (command, commit, machine,
-load, ms per step of every variant, the compiled kernel's first step), which `nbs/05_fast_optimizers.ipynb` loads,
-checks and shows. Ours: the readable classes of `slowai.optimizers` (`nbs/04_optimizers.ipynb`, the rows
+load, ms per step of every variant, the compiled kernel's first step), which `nbs/07_fast_optimizers.ipynb` loads,
+checks and shows. Ours: the readable classes of `slowai.optimizers` (`nbs/06_optimizers.ipynb`, the rows
 'foreach=False (teaching)'), and their fast subclasses of the same names in `slowai.fast_optimizers`
-(`nbs/05_fast_optimizers.ipynb`, the rows '(fast path)' and, for Adam, 'compiled=True'), which the library trains with.
+(`nbs/07_fast_optimizers.ipynb`, the rows '(fast path)' and, for Adam, 'compiled=True'), which the library trains with.
 """
 import argparse, gc, os, statistics, time
 from functools import partial

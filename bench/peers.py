@@ -21,7 +21,7 @@ CPU time (user + system) of its training, from the start of the first epoch to t
 epochs, `Learner.fit`, fastai's `Learner.fit`, Lightning's `Trainer.fit`), divided by the epochs; the system time and
 minor page faults of the training; the test accuracy after the last epoch; and the same figures for the whole job
 (building the model, and `slowai-train`'s checkpoints and files, included). Ratios are to the plain loop of the same round; every round is printed and the worst
-round is what a target is held to. `--save` writes the record that `nbs/06a_recipes.ipynb` loads, checks and shows.
+round is what a target is held to. `--save` writes the record that `nbs/09_recipes.ipynb` loads, checks and shows.
 
 `--recipe resnet` runs the ResNet recipe chosen for five epochs instead (three times as wide, batch 128, flips on the
 device in draws of 8 images, label smoothing 0.1, Adam with weight decay 1e-2, 1cycle to 1e-2, bf16 autocast and

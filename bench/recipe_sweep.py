@@ -1,6 +1,6 @@
 """1cycle recipes for the seed's CNN, over seeds and thread counts: which gets to 90% soonest, and how far a result moves.
 
-Two uses, each writing a record that 06_schedulers loads, checks and shows:
+Two uses, each writing a record that 09_recipes loads, checks and shows:
 - `--split holdout` (the default) compares `RECIPES` on a 10% holdout of the training set, never the test set.
 - `--split test --threads 1 2` runs the recipes the notebook asserts on the test set, for several seeds with one thread
   and for the first seed with each other thread count too. A seed changes the initial weights and the data order; a
@@ -23,13 +23,13 @@ RECIPES = [dict(lr=5e-2, n_epochs=4, bs=512), dict(lr=5e-2, n_epochs=4, bs=512, 
            dict(lr=3e-2, n_epochs=3, bs=128), dict(lr=3e-2, n_epochs=4, bs=128), dict(lr=3e-2, n_epochs=4, bs=128, wd=0.1)]
 
 def claimed():
-    "The runs 06_schedulers makes on the test set and asserts a floor for: cosine annealing, then three 1cycle recipes"
+    "The runs 09_recipes makes on the test set and asserts a floor for: cosine annealing, then three 1cycle recipes"
     from slowai.recipes import SEED_RECIPE, BEST_RECIPE
     return [dict(sched='cosine', lr=6e-2, n_epochs=3, bs=512), dict(lr=1e-2, n_epochs=3, bs=512), SEED_RECIPE, BEST_RECIPE]
 
 def run_recipe(recipe:dict, seed:int=42, split:str='holdout')->list:
     """Eval accuracy after each epoch of `train_1cycle(**recipe)` (or, with `sched='cosine'`, of `train` with a per-batch
-    `CosineAnnealingLR`, as 06_schedulers runs it), on the holdout (trained on the other 90%) or the test set"""
+    `CosineAnnealingLR`, as 09_recipes runs it), on the holdout (trained on the other 90%) or the test set"""
     from torch.optim import lr_scheduler
     from slowai.core import set_seed
     from slowai.data import fashion_mnist, DataLoaders

@@ -1,10 +1,10 @@
-"""Time and train the ResNet recipe of `nbs/09_resnet.ipynb` from the command line.
+"""Time and train the ResNet recipe of `nbs/13_resnet.ipynb` from the command line.
 
 `python bench/resnet.py --time` measures seconds per training batch for a few widths and thread counts;
 `python bench/resnet.py --epochs 5 --valid-pct 0.1` runs the recipe on the holdout (0: on the test set; `--fast`: bf16 and channels_last);
 `--save nbs/resnet_runs/NAME.json` writes the run's record (the command with repo-relative paths, per-epoch history,
 flip-TTA accuracy, wall times, machine, commit),
-which `nbs/09_resnet.ipynb` shows for the runs too long for its own cells.
+which `nbs/13_resnet.ipynb` shows for the runs too long for its own cells.
 A run longer than one sitting: `--checkpoint PATH --stop-after N` saves after every epoch and stops after epoch N;
 the same command with `--resume` (and a later `--stop-after`, or none) carries on, bit-identically, from PATH.
 """
