@@ -21,7 +21,7 @@ from .data import dl_items, get_dl
 # %% auto #0
 __all__ = ['CancelFitException', 'CancelEpochException', 'CancelBatchException', 'CancelStepException', 'Callback', 'run_cbs',
            'with_cbs', 'Learner', 'TrainCB', 'TrainLearner', 'ResumableCB', 'MetricsCB', 'opt_state_to_params',
-           'DeviceCB', 'Mean', 'MulticlassAccuracy']
+           'DeviceCB']
 
 # %% ../nbs/03_learner.ipynb #1eda385c
 class CancelFitException(Exception): "Raise in a callback to stop the fit (cleanup still runs)"
@@ -238,10 +238,9 @@ def _torcheval():
     return torcheval.metrics
 
 def __getattr__(name):
-    "`Mean` and `MulticlassAccuracy`: torcheval's, re-exported on first use, so users import them without the warning"
+    "torcheval's `Mean` and `MulticlassAccuracy`, imported when first asked for by name"
     if name in ('Mean', 'MulticlassAccuracy'): return getattr(_torcheval(), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-_all_ = ['Mean', 'MulticlassAccuracy']
 
 # %% ../nbs/03_learner.ipynb #16b014c3
 class MetricsCB(ResumableCB):

@@ -4,6 +4,7 @@
 
 # %% ../nbs/02_test_utils.ipynb #3452e0e2
 from __future__ import annotations
+import os, subprocess
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ from .data import DataLoaders, TensorDataLoader
 
 # %% auto #0
 __all__ = ['NOISE', 'write_images', 'synth_dls', 'ClsData', 'cls_dls', 'tst_param', 'make_params', 'grad_at', 'run_opt',
-           'test_close_all', 'test_state_eq', 'same', 'load_run', 'check_run', 'epoch_s', 'recipe_of', 'html_rows']
+           'test_close_all', 'test_state_eq', 'same', 'sh', 'Evil', 'load_run', 'check_run', 'epoch_s', 'recipe_of',
+           'html_rows']
 
 # %% ../nbs/02_test_utils.ipynb #7cb9fe90
 def write_images(root:str|Path,   # folder to write `root/<class>/NNN.png` in
@@ -102,6 +104,19 @@ def same(a, b)->bool:
     if isinstance(a, dict): return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)): return type(a) == type(b) and len(a) == len(b) and all(map(same, a, b))
     return a == b
+
+# %% ../nbs/02_test_utils.ipynb #79e43fc6
+def sh(*cmd,          # the command and its arguments (any values; they are made strings)
+       cwd=None,      # the directory to run it in
+       **kwargs)->tuple: # more `subprocess.run` arguments, e.g. `env` or `timeout`
+    "Run `cmd` in a process of its own, to the end: `(exit code, stdout, stderr)`"
+    p = subprocess.run(list(map(str, cmd)), cwd=cwd, capture_output=True, text=True, **kwargs)
+    return p.returncode, p.stdout, p.stderr
+
+class Evil:
+    "An object that, unpickled, runs `touch path`: what a safe loader must refuse"
+    def __init__(self, path:str|Path): self.path = str(path)  # the file its unpickling would create
+    def __reduce__(self): return (os.system, (f'touch {self.path}',))
 
 # %% ../nbs/02_test_utils.ipynb #cf9a9451
 def load_run(name:str,                  # file name of the record, without `.json`
