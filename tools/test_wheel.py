@@ -9,7 +9,7 @@
    `import slowai` must fail there before the wheel is in.
 3. `pip install --no-deps` the wheel into it; `pip check` is clean there.
 4. From a temporary working directory outside the tree, with the fresh venv's Python: slowai comes from the fresh venv,
-   a short fit (a small net on a synthetic 3-class problem, `TrainCB`, our `Adam`) learns, `lr_find(show=False)` returns
+   a short fit (a small net on slowai.test_utils' 3-class problem, `TrainCB`, our `Adam`) learns, `lr_find(show=False)` returns
    the suggestion and its figure, an `export`/`load_learner` round trip (the seed's CNN from `build('cnn')`, one epoch on
    synthetic images: the same outputs and `predict`), and the venv's console script `slowai-train --help` runs.
 One line per check (PASS/FAIL/SKIP name: detail), then 'N passed, N failed[, N skipped]'. Takes about half a minute.
@@ -137,14 +137,11 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from slowai.data import DataLoaders, TensorDataLoader
 from slowai.learner import Learner, MetricsCB, MulticlassAccuracy, TrainCB
 from slowai.optimizers import Adam
-torch.manual_seed(0)
-y = torch.arange(300) % 3
-x = torch.randn(300, 2)*0.3 + torch.tensor([[0., 2.], [2., 0.], [-2., -2.]])[y]
+from slowai.test_utils import cls_dls  # the tiny 3-class problem the notebooks test with
 def learner():
     torch.manual_seed(0)
-    dls = DataLoaders(train=TensorDataLoader(x[:240], y[:240], bs=32, shuffle=True, seed=0), valid=TensorDataLoader(x[240:], y[240:], bs=60))
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
-    return Learner(model, dls, F.cross_entropy, lr=1e-2, cbs=[TrainCB(), MetricsCB(MulticlassAccuracy())], opt_func=Adam)
+    return Learner(model, cls_dls(), F.cross_entropy, lr=1e-2, cbs=[TrainCB(), MetricsCB(MulticlassAccuracy())], opt_func=Adam)
 learn = learner()
 
 @check('a short fit learns (TrainCB, our Adam, MetricsCB)')
