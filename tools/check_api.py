@@ -9,7 +9,7 @@ the `Learner`) and `nn.Module`'s `forward`/`extra_repr`. Ends with 'N passed, N 
 """
 import importlib, inspect, pkgutil, re, sys, warnings
 
-from common import counts
+from common import finish, record
 
 EVENT = re.compile(r'^(before|after|cleanup)_\w+$|^(predict|get_loss|backward|step|zero_grad)$')
 MODULE_PROTOCOL = {'forward', 'extra_repr'}
@@ -46,16 +46,10 @@ def main():
     import slowai
     warnings.simplefilter('ignore')
     mods = [f'slowai.{m.name}' for m in pkgutil.iter_modules(slowai.__path__) if not m.name.startswith('_')]
-    n_ok = n_bad = 0
     for m in mods:
         bad = list(missing(m))
-        if bad:
-            n_bad += 1
-            print(f"FAIL {m}: no docstring for {', '.join(bad)}: add a one-line docstring in the notebook that exports it")
-        else:
-            n_ok += 1
-            print(f"PASS {m}: every public name, method and property has a docstring")
-    print(counts(n_ok, n_bad))
-    return 1 if n_bad else 0
+        if bad: record('FAIL', m, f"no docstring for {', '.join(bad)}: add a one-line docstring in the notebook that exports it")
+        else: record('PASS', m, 'every public name, method and property has a docstring')
+    return finish()
 
 if __name__ == '__main__': sys.exit(main())

@@ -12,7 +12,7 @@ Prints one line per path found (file:line: the path, where it is, what to do), t
 import os, re, sys, tempfile
 from pathlib import Path
 
-from common import ROOT, counts
+from common import ROOT, counts, notebooks, page_name
 TEXT = {'.ipynb', '.json', '.md', '.qmd', '.yml', '.yaml', '.css', '.html', '.js', '.txt', '.xml', '.svg', '.py', '.csv', '.tsv'}
 SKIP_DIRS = {'.ipynb_checkpoints', '__pycache__', '_proc'}
 
@@ -54,7 +54,7 @@ def what_to_do(f: Path, where: tuple) -> str:
     rel = f.relative_to(ROOT).as_posix()
     kind, cell, part = where
     if rel.startswith('_docs/'):
-        src = [nb for nb in sorted((ROOT/'nbs').glob('*.ipynb')) if re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb.stem.lower()) == f.stem]
+        src = [nb for nb in notebooks() if page_name(nb) == f.name]
         return f"built from {src[0].relative_to(ROOT).as_posix() if src else 'nbs/'}: fix it there, then `make docs`"
     if rel == 'README.md': return 'README.md is made from nbs/index.ipynb (tools/readme.py): fix the notebook, then `make check-clean` shows the diff'
     if f.suffix == '.ipynb':

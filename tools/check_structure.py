@@ -15,7 +15,7 @@ Prints one line per module, then 'N passed, N failed'.
 import ast, importlib, json, re, sys
 from pathlib import Path
 
-from common import NBS, ROOT, cfg, counts
+from common import ROOT, cfg, finish, notebooks, record
 
 LIB = ROOT/cfg.lib_path.name
 MAX_LINES = 300
@@ -25,7 +25,7 @@ SKIP = {'_modidx', '__init__', 'all'}
 def notebook_order() -> dict:
     "module name -> its notebook's position in nbdev's order (by file name: 01_data < 01a_test_utils < 02_learner)"
     order = {}
-    for i, nb in enumerate(sorted(NBS.glob('*.ipynb'))):
+    for i, nb in enumerate(notebooks()):
         for c in json.loads(nb.read_text())['cells']:
             if c['cell_type'] == 'code' and (m := re.match(r'\s*#\|\s*default_exp\s+(\S+)', ''.join(c['source']))):
                 order[m.group(1)] = i
@@ -147,16 +147,12 @@ def main():
     mods = sorted(p.stem for p in LIB.glob('*.py') if p.stem not in SKIP)
     trees = {m: ast.parse((LIB/f'{m}.py').read_text()) for m in mods}
     sites, bodies = {m: patch_sites(t) for m, t in trees.items()}, {m: class_bodies(t) for m, t in trees.items()}
-    passed = failed = 0
     for mod in mods:
         bad = check_module(mod, order, graph, sites, bodies)
-        print(f"{'FAIL' if bad else 'PASS'} slowai.{mod}" + (': ' + '; '.join(bad) if bad else ''))
-        passed, failed = passed + (not bad), failed + bool(bad)
+        record('FAIL' if bad else 'PASS', f'slowai.{mod}', '; '.join(bad))
     cyc = cycles(graph)
-    print(f"{'FAIL' if cyc else 'PASS'} import cycles" + (': ' + '; '.join(' -> '.join(c) for c in cyc) if cyc else ': none'))
-    passed, failed = passed + (not cyc), failed + bool(cyc)
-    print(counts(passed, failed))
-    return 1 if failed else 0
+    record('FAIL' if cyc else 'PASS', 'import cycles', '; '.join(' -> '.join(c) for c in cyc) or 'none')
+    return finish()
 
 
 if __name__ == '__main__': sys.exit(main())

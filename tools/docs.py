@@ -3,24 +3,19 @@ Quarto is not on PATH, smalldocs, a pure-Python renderer of the same _quarto.yml
 The site fetches nothing from other hosts: KaTeX is served from the site (`make katex`), the theme's web-font import is dropped;
 and smalldocs' search finds the entries with every word of a query. The library's source is on the site too (source/),
 and each name's "source" link points there."""
-import json, os, re, shutil, subprocess, sys, time
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import redirect_stdout
+import os, re, shutil, subprocess, sys, time, traceback
+from contextlib import redirect_stderr, redirect_stdout
 from io import StringIO
 from pathlib import Path
+from urllib.parse import urljoin
 
-from nbdev.config import get_config
-from nbdev.doclinks import nbglob
+import nbdev.processors as P
+from common import cfg, notebooks, page_name
 
-NUM_PREFIX = re.compile(r'^\d+[a-zA-Z0-9]*_')  # nbdev's doclinks strip this from page names (`_nbpath2html`): 01_data -> data.html
 # KaTeX is served from the site itself: Debian's libjs-katex (`make katex`), or any KaTeX dist folder (npm's katex/dist)
 KATEX_DIR = Path(os.environ.get('SLOWAI_KATEX') or '/usr/share/javascript/katex')
 KATEX_URL = 'site_libs/katex/'  # where the site keeps it, unless html-math-method in _quarto.yml names another url
-
-
-def page_name(name: str) -> str:
-    "The page name nbdev's links expect for a notebook file name: no number prefix, lower case (nbdev.doclinks._nbpath2html)."
-    return NUM_PREFIX.sub('', name.lower())
+PROC, FAILED = cfg.config_path/'_proc', '.failed'  # nbdev's processed notebooks; the mark of those that failed
 
 
 def add_links(cell):
@@ -41,7 +36,8 @@ def _star_params():
     a class with object's own `__init__` shows no parameters, an exception with BaseException's shows `*args`."""
     import inspect
     from fastcore import docments as D
-    fmt, P = D.DocmentText._fmt_param, inspect.Parameter
+    if getattr(D, '_slowai_stars', False): return  # once per process
+    D._slowai_stars, fmt, P = True, D.DocmentText._fmt_param, inspect.Parameter
     def kinds(obj):
         try: return {n: q.kind for n, q in inspect.signature(obj).parameters.items()}
         except (TypeError, ValueError): return {}
@@ -64,93 +60,58 @@ def _star_params():
         fmt_sig(name, params, ret_str, maxline, prefix) if params else f"{prefix} {name}({ret_str}")
 
 
-def doc_procs(skip_flags):
-    """nbdev's docs processors, two swapped through `FilterDefaults` (nbdev's class for changing them; settings.ini's
-    `procs`/`skip_procs` still apply): our `add_links` above, and an `exec_show_docs` that leaves out the cells flagged with
-    a tst_flag. nbdev runs every cell that imports something to build show_doc output, so a `#| slow` cell (a training
-    run) with an import would run here, though nbdev_test leaves it out. nbdev's one way to keep a cell from running,
-    `#| eval: false`, would keep `nbdev_test --flags slow` from running it too. The cell's saved outputs stay."""
-    import nbdev.processors as P
-    class exec_show_docs(P.exec_show_docs):
-        def __call__(self, cell):
-            if not set(cell.directives_) & set(skip_flags): super().__call__(cell)
-    class Procs(P.FilterDefaults):
-        def base_procs(self):
-            swap = {P.exec_show_docs: exec_show_docs, P.add_links: add_links}
-            return [swap.get(p, p) for p in super().base_procs()]
-    return Procs()
+class exec_show_docs(P.exec_show_docs):
+    """nbdev runs every cell that imports something to build show_doc output, so a `#| slow` cell (a training run) with an
+    import would run here, though nbdev_test leaves it out; nbdev's one way to keep a cell from running, `#| eval: false`,
+    would keep `nbdev_test --flags slow` from running it too. This leaves out the cells flagged with a tst_flag; their
+    saved outputs stay."""
+    def __call__(self, cell):
+        if not set(cell.directives_) & set(cfg.tst_flags.split()): super().__call__(cell)
 
 
-def _proc_nb(src, dst, skip_flags):
-    "Process one notebook into _proc/ as nbdev's serve_drv does, with our processors (doc_procs)."
-    from execnb.nbio import read_nb, write_nb
-    _star_params()  # show_doc's signatures read as Python writes them
-    os.environ['IN_TEST'] = '1'
-    t0 = time.time()
-    with redirect_stdout(StringIO()):
-        nb = read_nb(src)
-        doc_procs(skip_flags)(nb)
-        write_nb(nb, dst)
-    return f"  processed {Path(src).name} in {time.time()-t0:.1f} s"
+class DocProcs(P.FilterDefaults):
+    "nbdev's docs processors (settings.ini's `procs`/`skip_procs` still apply), with our `add_links` and `exec_show_docs`."
+    def base_procs(self):
+        swap = {P.exec_show_docs: exec_show_docs, P.add_links: add_links}
+        return [swap.get(p, p) for p in super().base_procs()]
+
+    def __call__(self, nb):
+        """Process `nb` quietly (what its cells print is not the build's). A failure names the notebook and says why, and
+        leaves a mark in _proc/.failed/ (raising would cancel the notebooks still queued): process() leaves its page out."""
+        _star_params()  # show_doc's signatures read as Python writes them
+        t0, out, rel = time.time(), StringIO(), Path(nb.path_).resolve().relative_to(cfg.nbs_path)
+        try:
+            with redirect_stdout(out), redirect_stderr(out): super().__call__(nb)
+        except Exception:
+            tail = (out.getvalue() + traceback.format_exc()).strip().splitlines()[-25:]
+            print(f"  FAILED {rel}: nbdev's processing raised:\n" + '\n'.join('    ' + l for l in tail), flush=True)
+            (PROC/FAILED/rel).parent.mkdir(parents=True, exist_ok=True); (PROC/FAILED/rel).touch()
+        else: print(f"  processed {rel} in {time.time()-t0:.1f} s", flush=True)
 
 
-def process(cfg, proc: Path) -> tuple[list[str], list[str]]:
-    "nbdev's `_proc/` step (nbdev.serve.proc_nbs), always from scratch: notebooks processed, other files copied, plus sidebar.yml."
-    from nbdev.quarto import nbdev_sidebar
-    nbs = cfg.nbs_path
-    shutil.rmtree(proc, ignore_errors=True)
-    proc.mkdir(parents=True)
-    files = list(nbglob(nbs, func=Path, file_glob='', file_re=''))
-    for extra in ('_quarto.yml', '_brand.yml'):
-        if (nbs/extra).exists(): files.append(nbs/extra)
-    jobs, skip_flags = [], set(cfg.get('tst_flags', '').split())
-    for s in files:
-        rel = s.relative_to(nbs)
-        if any(p.startswith('.') or p in ('_proc', '_docs', '_site') for p in rel.parts) or rel.name == 'sidebar.yml': continue
-        d = proc/rel
-        d.parent.mkdir(parents=True, exist_ok=True)
-        if s.suffix == '.ipynb': jobs.append((str(s), str(d), sorted(skip_flags)))
-        else: shutil.copy2(s, d)
-    print(f"==> processing {len(jobs)} notebooks with nbdev's docs processors into {proc.name}/", flush=True)
-    # one fresh interpreter per notebook, as nbdev's spawned workers (the processors run an IPython shell in-process)
-    def run(job):
-        r = subprocess.run([sys.executable, __file__, '--proc', json.dumps(job)], capture_output=True, text=True)
-        if r.returncode == 0: return None, r.stdout.rstrip()
-        return Path(job[0]).name, f"  FAILED {Path(job[0]).name}: nbdev's processing raised:\n" + '\n'.join(
-            '    ' + l for l in (r.stdout + r.stderr).strip().splitlines()[-25:])
-    failed = []
-    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as ex:
-        for bad, line in ex.map(run, jobs):
-            print(line, flush=True)
-            if bad: failed.append(bad)
-    # the sidebar in notebook order (index first), as nbdev_docs writes it, from the notebooks just processed;
-    # written into _proc/, not nbs/, so the notebooks folder is only read
-    buf = StringIO()
-    with redirect_stdout(buf): nbdev_sidebar.__wrapped__(path=proc, printit=True, force=True)
-    (proc/'sidebar.yml').write_text(buf.getvalue())
-    return [Path(j[1]).name for j in jobs], failed
-
-
-def output_file(nb: Path) -> str | None:
-    "The page name nbdev's FrontmatterProc gave a processed notebook (`output-file: data.html`), which Quarto obeys."
-    import yaml
-    from execnb.nbio import read_nb
-    cells = read_nb(nb).cells
-    if not cells or cells[0].cell_type != 'raw': return None
-    m = re.match(r'^---\n(.*?)\n---', cells[0].source.strip() + '\n', re.S)
-    fm = (yaml.safe_load(m.group(1)) if m else None) or {}
-    return fm.get('output-file')
+def process() -> tuple[list[Path], list[str]]:
+    """nbdev's `_proc/` step as `nbdev_docs` runs it (`proc_nbs`: spawned workers, the other files copied, nbs/sidebar.yml
+    as it is), from scratch, with DocProcs. The notebooks are only read. Returns them, and the names of those that failed."""
+    import nbdev.serve
+    nbdev.serve.FilterDefaults = DocProcs  # what proc_nbs hands each worker to process a notebook with
+    nbs = notebooks()
+    print(f"==> processing {len(nbs)} notebooks with nbdev's docs processors (proc_nbs) into {PROC.name}/", flush=True)
+    nbdev.serve.proc_nbs(cfg.nbs_path, n_workers=min(2, os.cpu_count() or 1), force=True)
+    failed = sorted(p.relative_to(PROC/FAILED) for p in (PROC/FAILED).rglob('*.ipynb'))
+    for rel in failed: (PROC/rel).unlink(missing_ok=True)
+    shutil.rmtree(PROC/FAILED, ignore_errors=True)
+    return nbs, [str(rel) for rel in failed]
 
 
 def fix_page_names(proc: Path):
-    """smalldocs names a page after its file and does not read `output-file`: rename `01_data.ipynb` to `data.ipynb`, so the
-    page is data.html, as Quarto makes it and as nbdev's doc links (`data.html#dataloaders`) expect; fix the sidebar and links."""
+    """smalldocs names a page after its file and does not read the `output-file` nbdev's FrontmatterProc gives it: rename
+    `01_data.ipynb` to `data.ipynb`, so the page is data.html, as Quarto makes it and as nbdev's doc links
+    (`data.html#dataloaders`) expect; fix the sidebar and links."""
     renames = {}
     for f in sorted(proc.rglob('*.ipynb')):
-        out = output_file(f) or page_name(f.stem + '.html')
-        new = f.with_name(Path(out).stem + '.ipynb')
+        new = f.with_name(Path(page_name(f)).stem + '.ipynb')
         if new != f:
-            if new.exists(): sys.exit(f"docs: {f.name} and {new.name} would both be the page {out}")
+            if new.exists(): sys.exit(f"docs: {f.name} and {new.name} would both be the page {page_name(f)}")
             f.rename(new); renames[f.stem] = new.stem
     if not renames: return
     pat = re.compile(r'(?<![\w/.-])(' + '|'.join(re.escape(o) for o in renames) + r')\.(ipynb|html|qmd)\b')
@@ -268,12 +229,6 @@ pre{margin:0;padding:.5em 0;font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Con
 .src-no{display:inline-block;width:4em;padding-right:1em;text-align:right;color:#999;text-decoration:none;user-select:none}"""
 
 
-def source_prefix(cfg) -> str:
-    "Where nbdev's show_doc points a module's source: `{git_url}/blob/{branch}/`, joined as nbdev.doclinks._qual_sym joins it."
-    from urllib.parse import urljoin
-    return urljoin(cfg.git_url + '/', f'blob/{cfg.branch}/')
-
-
 def highlight(text: str) -> tuple[list[str], str]:
     "The lines of Python `text` as HTML, highlighted with Pygments where it is installed, and the stylesheet for them."
     from html import escape
@@ -315,20 +270,18 @@ def source_pages(cfg, dest: Path) -> dict[str, str]:
     return out
 
 
-def link_sources(proc: Path, prefix: str, pages: dict[str, str]) -> tuple[int, int]:
-    """Point show_doc's source links (`[source](PREFIX/slowai/learner.py#L37)` in the processed notebooks) at the source pages,
-    before rendering, so the renderer sees links to files it has. Returns (links changed, notebooks changed)."""
-    pat = re.compile(r'\]\(' + re.escape(prefix) + r'([^)#"\s]+)(#L\d+)?\)')
+def relink(proc: Path, pat: re.Pattern, target) -> tuple[int, int]:
+    """Rewrite the markdown links `pat` finds in the processed notebooks, before rendering, so that the renderer sees links to
+    files it has: `target(match)` gives (the page, from `proc`; its anchor), or None to leave the link. Returns (links, notebooks)."""
     n = n_nbs = 0
     for f in sorted(proc.rglob('*.ipynb')):
-        def to_page(m):
+        def sub(m):
             nonlocal n
-            if m.group(1) not in pages: return m.group(0)  # not a module of the library: left for test_docs.py to report
+            if (to := target(m)) is None: return m[0]
             n += 1
-            return f']({Path(os.path.relpath(proc/pages[m.group(1)], f.parent)).as_posix()}{m.group(2) or ""})'
+            return f']({Path(os.path.relpath(proc/to[0], f.parent)).as_posix()}{to[1] or ""})'
         t = f.read_text(encoding='utf-8')
-        new = pat.sub(to_page, t)
-        if new != t: f.write_text(new, encoding='utf-8'); n_nbs += 1
+        if (new := pat.sub(sub, t)) != t: f.write_text(new, encoding='utf-8'); n_nbs += 1
     return n, n_nbs
 
 
@@ -358,27 +311,20 @@ def render_smalldocs(cfg, proc: Path):
     shutil.move(str(out), str(cfg.doc_path))
 
 
-def relative_links(proc: Path, site_url: str) -> int:
-    """nbdev links each backticked name to its page at the site's address (`doc_host` + `doc_baseurl`); on the site itself
-    the page is a sibling, so the link becomes relative and works wherever the site is served. Returns links changed."""
-    pat, n = re.compile(r'\]\(' + re.escape(site_url.rstrip('/') + '/') + r'([^)\s]*)\)'), 0
-    for f in sorted(proc.rglob('*.ipynb')):
-        t = f.read_text(encoding='utf-8')
-        new, k = pat.subn(lambda m: f"]({Path(os.path.relpath(proc/m.group(1).split('#')[0], f.parent)).as_posix()}"
-                                    + (('#' + m.group(1).split('#', 1)[1]) if '#' in m.group(1) else '') + ')', t)
-        if k: f.write_text(new, encoding='utf-8'); n += k
-    return n
-
-
 def main():
     t0 = time.time()
-    cfg = get_config()
-    proc = cfg.config_path/'_proc'
+    proc = PROC
     katex, katex_at = katex_files(), katex_url(cfg)  # before the long part: a build without KaTeX stops here and says why
-    names, failed = process(cfg, proc)
+    names, failed = process()
     srcs = source_pages(cfg, proc)
-    n_links, n_src_nbs = link_sources(proc, source_prefix(cfg), srcs)
-    n_rel = relative_links(proc, cfg.doc_host + cfg.doc_baseurl)
+    # show_doc's source links, `[source]({git_url}/blob/{branch}/slowai/learner.py#L37)` (nbdev.doclinks._qual_sym), go to the
+    # site's source pages; a link to a file that is not a module of the library stays, for test_docs.py to report
+    at = re.escape(urljoin(cfg.git_url + '/', f'blob/{cfg.branch}/'))
+    n_links, n_src_nbs = relink(proc, re.compile(r'\]\(' + at + r'([^)#"\s]+)(#L\d+)?\)'), lambda m: (srcs[m[1]], m[2]) if m[1] in srcs else None)
+    # nbdev links each backticked name to its page at the site's address (doc_host + doc_baseurl); on the site the page is a
+    # sibling, so the link becomes relative and works wherever the site is served
+    at = re.escape((cfg.doc_host + cfg.doc_baseurl).rstrip('/') + '/')
+    n_rel, _ = relink(proc, re.compile(r'\]\(' + at + r'([^)#\s]*)(#[^)\s]*)?\)'), lambda m: (m[1], m[2]))
     print(f"==> {n_rel} links to the site's own pages made relative", flush=True)
     quarto = shutil.which('quarto')
     if quarto and not os.environ.get('SLOWAI_DOCS_SMALLDOCS'):
@@ -409,5 +355,5 @@ def main():
 
 
 if __name__ == '__main__':
-    if sys.argv[1:2] == ['--proc']: print(_proc_nb(*json.loads(sys.argv[2])))
-    else: main()
+    import docs  # run as the module `docs`: nbdev's workers find DocProcs by that name (their `__main__` is IPython's)
+    docs.main()

@@ -3,46 +3,26 @@
 One line per check, `PASS name: detail` or `FAIL name: detail`, then 'N passed, N failed':
 - fp16: a small conv net fits with `MixedPrecisionCB(torch.float16)` (autocast and a GradScaler): losses finite, falling;
 - bf16: the same with `MixedPrecisionCB(torch.bfloat16)`;
-- the compiled Adam on CUDA (`slowai.fast_optimizers.Adam(compiled=True)`, or `slowai.optimizers.Adam(compiled=True)` where
-  that is where it lives) against the readable `slowai.optimizers.Adam`: a few steps on a 2**17-element parameter,
-  within 1e-5 relative, with the compiled kernel having run;
+- the compiled Adam on CUDA (`slowai.fast_optimizers.Adam(compiled=True)`) against the readable `slowai.optimizers.Adam`:
+  a few steps on a 2**17-element parameter, within 1e-5 relative, with the compiled kernel having run;
 - metrics on the device (`MetricsCB(MulticlassAccuracy())`) and normalisation on the device (`TensorDataLoader(...,
   device='cuda')`), against the same on the CPU;
 - batch augmentation on the device (`slowai.resnet.BatchAugmentCB`);
 - a checkpoint resume on the GPU, bit-identical: 2 epochs straight against 1, a checkpoint, a fresh learner,
   `load_checkpoint` and the second epoch (`SkipToEpochCB`), deterministic algorithms on; weights compared with torch.equal.
 Where there is no CUDA it prints one line saying so and exits 0. `--device cpu` runs the same checks on the CPU (to debug
-them here; fp16 and the compile are slow there). `-v` prints a failing check's traceback. The repository's own slowai is
-used (its root goes first on sys.path). About a minute on a GPU, most of it the compile.
+them here; fp16 and the compile are slow there). The repository's own slowai is used (its root goes first on sys.path).
+About a minute on a GPU, most of it the compile.
 
-    python tools/gpu_check.py [--device cuda] [-v]
+    python tools/gpu_check.py [--device cuda]
 """
-import argparse, inspect, math, os, sys, tempfile, time, traceback, warnings
+import argparse, math, os, sys, tempfile, time, warnings
 from functools import partial
 from pathlib import Path
 
 os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')  # before CUDA starts: deterministic cuBLAS for the resume check
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, check, finish
 sys.path.insert(0, str(ROOT))
-
-results, VERBOSE = [], False
-
-def check(name):
-    "Run the decorated check now: PASS with its return value as the detail, FAIL with the error and where it was raised."
-    def deco(f):
-        t0 = time.time()
-        try:
-            detail = f()
-            status = 'PASS'
-        except Exception as e:
-            status, tb = 'FAIL', traceback.extract_tb(e.__traceback__)
-            at = next((fr for fr in reversed(tb) if 'slowai' in fr.filename or fr.filename == __file__), tb[-1] if tb else None)
-            detail = f"{type(e).__name__}: {' '.join(str(e).split())[:400]}" + (f" ({Path(at.filename).name}:{at.lineno} in {at.name})" if at else '')
-            if VERBOSE: traceback.print_exc()
-        results.append(status)
-        print(f"{status} {name}: {detail} [{time.time() - t0:.1f} s]", flush=True)
-        return f
-    return deco
 
 # ---------------------------------------------------------------- synthetic data and a small conv net
 
@@ -116,9 +96,8 @@ def run_checks(dev):
 
     @check(f'compiled Adam on {dev} against the readable slowai.optimizers.Adam, 2**17 elements, 5 steps')
     def _():
-        pair = compiled_adam()
-        assert pair, 'neither slowai.fast_optimizers.Adam nor slowai.optimizers.Adam takes compiled=True'
-        (fast_name, fast), (ref_name, ref) = pair
+        import slowai.fast_optimizers as fo, slowai.optimizers as so
+        fast_name, fast, ref_name, ref = 'slowai.fast_optimizers.Adam(compiled=True)', partial(fo.Adam, compiled=True), 'slowai.optimizers.Adam', so.Adam
         g = torch.Generator(device='cpu').manual_seed(0)
         p0 = torch.randn(2**17, generator=g)
         grads = [torch.randn(2**17, generator=g).to(dev) for _ in range(5)]
@@ -133,7 +112,6 @@ def run_checks(dev):
                 outs.append(p.detach())
         failed = [str(o.message)[:200] for o in w if 'torch.compile failed' in str(o.message)]  # ours, not torch's own notes
         assert not failed, f"the compile failed, so the eager path ran: {failed[0]}"
-        import slowai.fast_optimizers as fo
         kernels = {k: v is not None for k, v in getattr(fo, '_COMPILED', {}).items()}
         assert not kernels or any(kernels.values()), f"no compiled kernel ran: {kernels}"
         fast_p, ref_p = outs
@@ -224,28 +202,10 @@ def run_checks(dev):
                 f"CUBLAS_WORKSPACE_CONFIG={os.environ.get('CUBLAS_WORKSPACE_CONFIG')}" + (f"; torch warned of {nondet}" if nondet else ''))
 
 
-def compiled_adam():
-    "((name, make), (name, make)) of the compiled Adam and the readable one, from whichever module has it; None if neither does"
-    import slowai.optimizers as so
-    try: import slowai.fast_optimizers as fo
-    except ImportError: fo = None
-    takes = lambda cls: isinstance(cls, type) and 'compiled' in inspect.signature(cls).parameters
-    fast = getattr(fo, 'Adam', None)
-    if takes(fast) and fast is not so.Adam:
-        return ('slowai.fast_optimizers.Adam(compiled=True)', partial(fast, compiled=True)), ('slowai.optimizers.Adam', so.Adam)
-    if takes(so.Adam):
-        return (('slowai.optimizers.Adam(compiled=True)', partial(so.Adam, compiled=True)),
-                ('slowai.optimizers.Adam(foreach=False)', partial(so.Adam, foreach=False)))
-    return None
-
-
 def main():
-    global VERBOSE
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--device', default='cuda', help="where to run the checks (default cuda; 'cpu' to debug them without a GPU)")
-    ap.add_argument('-v', '--verbose', action='store_true', help="print a failing check's traceback")
     a = ap.parse_args()
-    VERBOSE = a.verbose
     try: import torch
     except ImportError as e: print(f"FAIL imports: {e}"); print('0 passed, 1 failed'); return 1
     dev = torch.device(a.device)
@@ -261,8 +221,7 @@ def main():
     warnings.filterwarnings('ignore', message='.*(deterministic|warn_only).*')  # the resume check asks for determinism, warn_only
     run_checks(dev)
     print(f"gpu checks took {time.time() - t0:.0f} s")
-    print(f"{results.count('PASS')} passed, {results.count('FAIL')} failed")
-    return 1 if 'FAIL' in results else 0
+    return finish()
 
 
 if __name__ == '__main__': sys.exit(main())

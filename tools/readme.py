@@ -1,15 +1,11 @@
 """Write README.md from nbs/index.ipynb. nbdev's `nbdev_readme` renders it with Quarto (`quarto render -t gfm`), which is
 not installed everywhere, so this writes the markdown itself: nbdev's processors read the notebook (frontmatter, and no
 `#| hide` or export cells); this prints the markdown cells, the code cells, and their markdown or text outputs."""
-import re
-from pathlib import Path
-
-from nbdev.config import get_config
 from nbdev.frontmatter import FrontmatterProc
 from nbdev.process import NBProcessor
 from nbdev.processors import rm_export
+from common import ANSI, cfg
 
-cfg = get_config()
 nb = NBProcessor(cfg.nbs_path/cfg.readme_nb, procs=[FrontmatterProc, rm_export], process=True).nb
 fm = getattr(nb, 'frontmatter_', {})
 out = [f"# {fm.get('title', cfg.lib_name)}", '']
@@ -27,5 +23,5 @@ for c in nb.cells:
         md = ''.join(o.get('data', {}).get('text/markdown', ''))
         if md.strip(): out += [md.strip(), '']; continue  # a markdown result reads as markdown, as on the site
         txt = ''.join(o.get('text', '')) if o.get('output_type') == 'stream' else ''.join(o.get('data', {}).get('text/plain', ''))
-        if txt.strip(): out += ['    ' + l for l in re.sub(r"\x1b\[[0-9;]*m", "", txt).rstrip().splitlines()] + ['']
-Path(cfg.config_path/'README.md').write_text('\n'.join(out).rstrip() + '\n')
+        if txt.strip(): out += ['    ' + l for l in ANSI.sub('', txt).rstrip().splitlines()] + ['']
+(cfg.config_path/'README.md').write_text('\n'.join(out).rstrip() + '\n')

@@ -10,11 +10,12 @@ import argparse, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import ROOT, counts, notebooks, one_thread_env
+from common import ROOT, counts, notebooks, one_thread_env, page_name
 
 NBDEV_TEST = Path(sys.executable).with_name('nbdev_test')
-# the notebooks that take minutes, longest first: started first, the short ones fill in beside them
-SLOW_FIRST = ['11_faults', '10_cli', '06a_recipes', '09_resnet', '08_accelerate', '04_optimizers', '07_checkpoints', '05_fast_optimizers']
+# the notebooks that take minutes, by page name (the number may change), longest first: started first, the short ones
+# fill in beside them
+SLOW_FIRST = ['faults', 'cli', 'recipes', 'resnet', 'accelerate', 'optimizers', 'checkpoints', 'fast_optimizers']
 
 
 def main():
@@ -24,7 +25,8 @@ def main():
     p.add_argument('--n_workers', type=int, default=2, help='notebooks tested at the same time')
     a = p.parse_args()
     nbs, env = notebooks(a.notebooks), one_thread_env()
-    nbs.sort(key=lambda fn: SLOW_FIRST.index(fn.stem) if fn.stem in SLOW_FIRST else len(SLOW_FIRST))  # the longest start first
+    rank = {f'{p}.html': i for i, p in enumerate(SLOW_FIRST)}
+    nbs.sort(key=lambda fn: rank.get(page_name(fn), len(rank)))  # the longest start first
 
     def run(fn: Path) -> str:
         t0 = time.time()

@@ -1,56 +1,40 @@
-"""Build the docs site (tools/docs.py) and check it as a reader would: a page for every notebook, in notebook order, with
-its title, tables and plots; every local link and picture resolves; nothing is fetched from another host; formulas use the
-site's own KaTeX; show_doc signatures are plain Python; source links go to the site's own copy of the library, and nothing
-points to a repository nobody can confirm. Then headless Chromium, with every host but 127.0.0.1 unreachable,
-loads the pages from a static server there: the schedulers page's screenshot and images, no request to another host on any
-page, the optimizers page's formulas rendered, wide tables that scroll to their right edge, and a search of two words.
-Ends with `N passed, N failed, N skipped`.
+"""Build the docs site (tools/docs.py) and check it as a reader would: a page for every notebook, with its title, tables
+and plots; the sidebar as nbs/sidebar.yml lays it out (every notebook in exactly one place, in sections); every local link
+and picture resolves; nothing is fetched from another host; formulas use the site's own KaTeX; show_doc signatures are
+plain Python; source links go to the site's own copy of the library, and nothing points to a repository nobody can confirm.
+Then headless Chromium, with every host but 127.0.0.1 unreachable, loads the pages from a static server there: the recipes
+page's screenshot and images, no request to another host on any page, the optimizers page's formulas rendered, a code line
+of 100 characters and wide tables at a laptop's width, and a search of two words. Pages are named as nbdev names them
+(01_data.ipynb -> data.html), so no check depends on a notebook's number. Ends with `N passed, N failed, N skipped`.
 
     python tools/test_docs.py                    # build, then test
     python tools/test_docs.py --no-build         # test the _docs/ that is there
     python tools/test_docs.py --no-build --screenshot learner.html   # full-page PNG of one page, to look at
 """
-import argparse, json, os, re, select, shutil, subprocess, sys, tempfile, threading, time, traceback
+import argparse, json, os, re, select, shutil, subprocess, sys, tempfile, threading, time
 from functools import partial
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from common import NBS, ROOT, cfg, counts, notebooks
-from docs import SRC_DIR, katex_url, page_name  # page_name: what nbdev's links expect, 01_data.ipynb -> data.html; katex_url: the site's KaTeX;
-# SRC_DIR: where the site keeps its copy of the library's source, which show_doc's source links point to
+import yaml
+from common import NBS, ROOT, Skip, by_page, cfg, check, finish, notebooks, page_name, record
+from docs import SRC_DIR, katex_url  # where the site keeps its copy of the library's source; where it serves KaTeX from
 
 DOCS = cfg.doc_path
 SITE_URL = (cfg.doc_host + cfg.doc_baseurl).rstrip('/') + '/'
 NO_REPO = 'github.com/slowai'  # the repository settings.ini once named, which nobody can confirm exists
-# Notebooks the site must have even before they exist, each with the loss table ProgressCB writes and its plots
-REQUIRED = {'04_optimizers.ipynb': 'optimizers', '06a_recipes.ipynb': 'recipes'}  # pages that train, with the table and plots ProgressCB shows
+SIDEBAR = NBS/'sidebar.yml'    # the sidebar nbdev uses as it is (settings.ini: custom_sidebar = True)
+TRAINING = ('optimizers', 'recipes')  # pages that must exist and train, with the loss table ProgressCB writes and its plots
 LOSS_COLS = ['MulticlassAccuracy', 'loss', 'epoch', 'phase']
 MIN_IMAGES = 1  # a training page shows at least its loss plot
-BROWSER_PAGE = 'recipes.html'
+BROWSER_PAGE = 'recipes.html'  # the page the browser looks at first: pictures, tables, a screenshot
+CODE_PAGE = 'learner.html'  # a page with code cells and show_doc signatures
 MATH_PAGE = 'optimizers.html'  # its formulas must render, with KaTeX from the site
 SEARCH_QUERY, SEARCH_PAGE = 'OneCycleLR momentum', 'schedulers.html'  # a search of two words, and a page that has both
-WIDE_PAGES, WIDE_AT = ('fast_optimizers.html', 'resnet.html', 'resnet_search.html'), 1280  # pages with tables wider than the text column, and the window width
-
-results = []  # (status, name, detail)
-def record(status, name, detail=''):
-    results.append((status, name, detail))
-    print(f"{status:4} {name}" + (f": {detail}" if detail else ''), flush=True)
-
-def test(name):
-    "Run a check; an AssertionError (or any error) fails it, a Skip skips it with its reason."
-    def deco(f):
-        try:
-            detail = f()
-            record('PASS', name, detail or '')
-        except Skip as e: record('SKIP', name, str(e))
-        except AssertionError as e: record('FAIL', name, str(e))
-        except Exception as e: record('FAIL', name, f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
-        return f
-    return deco
-
-class Skip(Exception): pass
+WIDE_PAGES = ('fast_optimizers.html', 'resnet.html', 'resnet_search.html')  # pages with tables wider than the text column
+LAPTOP, CODE_CHARS = 1280, 100  # a common laptop's window width, where a code line of CODE_CHARS shows without scrolling
 
 # ---------------------------------------------------------------- reading the site
 
@@ -64,7 +48,7 @@ class Page(HTMLParser):
         self.path, self.urls, self.ids, self.sidebar, self.tables, self.imgs = path, [], set(), [], [], []
         self.fetched, self.styles, self.scripts, self.pres = [], [], [], []  # what the browser loads; inline CSS, JS; <pre> texts
         self.h1 = self.desc = ''
-        self._stack, self._in, self._table = [], None, None
+        self._stack, self._in, self._table, self._uls = [], None, None, []
         self.text = path.read_text(encoding='utf-8')
         self.feed(self.text)
 
@@ -85,7 +69,9 @@ class Page(HTMLParser):
         if tag == 'pre': self.pres.append('')
         cls = (a.get('class') or '').split()
         if tag == 'nav' and a.get('id') == 'quarto-sidebar': self._in = ('sidebar', len(self._stack))
-        if tag == 'a' and self._in and self._in[0] == 'sidebar': self.sidebar.append([a.get('href'), ''])
+        if tag == 'ul' and self._in: self._uls.append((len(self._stack), 'collapse' not in cls or 'show' in cls))
+        if tag == 'a' and self._in and 'sidebar-item-toggle' not in cls:  # an entry: [href (none for a section), text, depth, shown]
+            self.sidebar.append([a.get('href'), '', len(self._uls) - 1, all(s for _, s in self._uls)])
         if tag == 'h1' and 'title' in cls: self._cap = ['h1', '']
         if tag == 'div' and 'description' in cls and not self.desc: self._cap = ['desc', '']
         if tag == 'table' and 'dataframe' in cls: self._table = []
@@ -102,6 +88,7 @@ class Page(HTMLParser):
             elif k == 'desc' and tag == 'div': self.desc = ' '.join(v.split()); self._cap = None
         if self._stack and tag in self._stack:
             while self._stack and self._stack.pop() != tag: pass
+            while self._uls and self._uls[-1][0] >= len(self._stack): self._uls.pop()
         if self._in and len(self._stack) <= self._in[1]: self._in = None
 
     def handle_data(self, data):
@@ -113,29 +100,21 @@ class Page(HTMLParser):
         if self._table is not None and self._stack and self._stack[-1] == 'th' and self._table: self._table[-1] += data.strip()
 
 
-def nb_page(nb: Path) -> Path: return DOCS/nb.relative_to(NBS).parent/page_name(nb.stem + '.html')
+def nb_page(nb: Path) -> Path: return DOCS/nb.relative_to(NBS).parent/page_name(nb)
 
 def nb_facts(nb: Path):
-    "Title, description and the image and loss-table outputs saved in a notebook (what its page has to show)."
-    d = json.loads(nb.read_text(encoding='utf-8'))
-    title = desc = ''
-    for c in d['cells']:
-        if c['cell_type'] != 'markdown': continue
-        src = ''.join(c['source'])
-        m = re.search(r'^#\s+(.+)$', src, re.M)
-        if m:
-            title = m.group(1).strip()
-            m2 = re.search(r'^>\s*(.+)$', src, re.M)
-            desc = m2.group(1).strip() if m2 else ''
-            break
+    "Title and description (nbdev's frontmatter, as the page gets them), and the image and loss-table outputs a notebook shows."
+    from nbdev.frontmatter import FrontmatterProc
+    from nbdev.process import NBProcessor
+    n = NBProcessor(nb, procs=FrontmatterProc, process=True).nb
     imgs = tables = 0
-    for c in d['cells']:
-        if c['cell_type'] != 'code' or re.search(r'^#\|\s*(hide|include:\s*false)', ''.join(c['source']), re.M): continue
+    for c in n.cells:
+        if c.cell_type != 'code' or 'hide' in c.directives_ or c.directives_.get('include:', [''])[0] == 'false': continue
         for o in c.get('outputs', []):
             data = o.get('data', {})
             imgs += any(k in data for k in ('image/png', 'image/jpeg', 'image/svg+xml'))
             tables += 'class="dataframe"' in ''.join(data.get('text/html', ''))
-    return title, desc, imgs, tables
+    return n.frontmatter_.get('title', ''), n.frontmatter_.get('description', ''), imgs, tables
 
 def md_text(s: str) -> str:
     "Markdown inline text as a reader sees it: no backticks, emphasis or link syntax; quotes straightened."
@@ -160,7 +139,7 @@ def find_chromium():
 
 class Chromium:
     "Headless Chromium driven through the DevTools protocol on a pipe (--remote-debugging-pipe): no port, no extra package."
-    def __init__(self, exe, user_data_dir, width=1400, height=1000):
+    def __init__(self, exe, user_data_dir, width=LAPTOP, height=1000):
         r_in, self._w = os.pipe()   # we write, Chromium reads fd 3
         self._r, w_out = os.pipe()  # Chromium writes fd 4, we read
         def fds(): os.dup2(r_in, 3); os.dup2(w_out, 4)
@@ -206,13 +185,13 @@ class Chromium:
                 if e.get('method') == method and session in (None, e.get('sessionId')): return self.events.pop(i)
             self.events.append(self._read(deadline))
 
-    def open(self, url, timeout=60, width=None):
+    def open(self, url, timeout=60):
         "Open url in a new tab; return its session, once the page has loaded and its fonts are in (KaTeX's come after the load)."
         tid = self.send('Target.createTarget', {'url': 'about:blank'})['targetId']
         s = self.send('Target.attachToTarget', {'targetId': tid, 'flatten': True})['sessionId']
         self.tabs[s] = tid
         for m in ('Page.enable', 'Network.enable', 'Runtime.enable'): self.send(m, session=s)
-        self.send('Emulation.setDeviceMetricsOverride', {'width': width or self.width, 'height': self.height, 'deviceScaleFactor': 1, 'mobile': False}, s)
+        self.send('Emulation.setDeviceMetricsOverride', {'width': self.width, 'height': self.height, 'deviceScaleFactor': 1, 'mobile': False}, s)
         self.send('Page.navigate', {'url': url}, s)
         self.wait_event('Page.loadEventFired', timeout, session=s)
         self.eval('document.fonts.ready.then(() => new Promise(r => setTimeout(r, 200)))', s)
@@ -276,14 +255,15 @@ PAGE_FACTS = """(async () => {
   const main = document.querySelector('main') || document.body;
   const t = document.querySelector('table.dataframe');
   return {
-    title: document.title, url: location.href,
-    imgs: imgs.map(i => ({src: i.src.slice(0, 60), nw: i.naturalWidth, w: i.getBoundingClientRect().width, h: i.getBoundingClientRect().height, y: i.getBoundingClientRect().top + window.scrollY, complete: i.complete})),
+    imgs: imgs.map(i => ({src: i.src.slice(0, 60), nw: i.naturalWidth, w: i.getBoundingClientRect().width, complete: i.complete})),
     mainWidth: main.getBoundingClientRect().width,
     tables: document.querySelectorAll('table.dataframe').length,
     tableCollapse: t ? getComputedStyle(t).borderCollapse : null,
     tableHeaders: t ? [...t.querySelectorAll('thead th')].map(th => th.textContent.trim()) : [],
-    sidebar: [...document.querySelectorAll('#quarto-sidebar a')].map(a => a.textContent.trim()),
-    stylesheets: [...document.styleSheets].map(s => { try { return [s.href, s.cssRules.length]; } catch (e) { return [s.href, -1]; } }),
+    // the sidebar's section titles and page links that a reader sees (laid out, not folded away)
+    sections: [...document.querySelectorAll('#quarto-sidebar .sidebar-item-section > .sidebar-item-container > a.sidebar-link')]
+      .filter(a => a.getClientRects().length).map(a => a.textContent.trim()),
+    pages: [...document.querySelectorAll('#quarto-sidebar li:not(.sidebar-item-section) > .sidebar-item-container > a')].filter(a => a.getClientRects().length).length,
   };
 })()"""
 
@@ -299,26 +279,30 @@ def not_blank(png: Path):
 
 # ---------------------------------------------------------------- the checks
 
+def sidebar_plan() -> list:
+    "nbs/sidebar.yml's entries in order: (depth, notebook, None) for a page, (depth, its page's notebook or None, title) for a section."
+    def walk(contents, depth):
+        for c in contents or []:
+            if isinstance(c, str): yield depth, NBS/c, None
+            else:
+                yield depth, (NBS/c['href'] if c.get('href') else None), c.get('section')
+                yield from walk(c.get('contents'), depth + 1)
+    return list(walk(yaml.safe_load(SIDEBAR.read_text(encoding='utf-8'))['website']['sidebar']['contents'], 0))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--no-build', action='store_true', help='test the _docs/ that is there')
     ap.add_argument('--screenshot', metavar='PAGE', help='only take a full-page screenshot of PAGE into _proc/screenshots/')
-    ap.add_argument('--browser-page', default=BROWSER_PAGE, help=f'the page the browser test loads (default {BROWSER_PAGE})')
     args = ap.parse_args()
     shots = ROOT/'_proc'/'screenshots'
 
     if args.screenshot:
-        exe = find_chromium() or sys.exit('chromium is not installed')
         shots.mkdir(parents=True, exist_ok=True)
         with Server(DOCS) as srv, tempfile.TemporaryDirectory() as ud:
-            b = Chromium(exe, ud)
-            try:
-                s = b.open(srv.url + args.screenshot)
-                facts = b.eval(PAGE_FACTS, s)
-                facts['katex'] = b.eval("document.querySelectorAll('.katex').length", s)
-                out = b.screenshot(s, shots/(Path(args.screenshot).stem + '.full.png'), full=True)
+            b = Chromium(find_chromium() or sys.exit('chromium is not installed'), ud)
+            try: print(b.screenshot(b.open(srv.url + args.screenshot), shots/f'{Path(args.screenshot).stem}.full.png', full=True))
             finally: b.close()
-        print(json.dumps({k: v for k, v in facts.items() if k != 'stylesheets'}, indent=1)[:3000]); print(out)
         return
 
     if not args.no_build:
@@ -328,20 +312,14 @@ def main():
         if r.returncode and not (DOCS/'index.html').exists(): return finish()  # else check what was built
 
     nbs = notebooks()
-    have = {p.name for p in nbs if p.parent == NBS}
 
-    @test('the site was built into _docs/')
+    @check('the site was built into _docs/')
     def _():
         assert (DOCS/'index.html').exists(), f'{DOCS}/index.html is missing: run `make docs`'
         return f"{len(list(DOCS.rglob('*.html')))} html pages"
 
-    for req in REQUIRED:
-        @test(f'nbs/{req} exists (the site must show it)')
-        def _(req=req):
-            assert req in have, f'nbs/{req} is missing: the docs site must have the {REQUIRED[req]} page with its loss tables and plots'
-
     for nb in nbs:
-        @test(f'{nb.relative_to(NBS)} has its page {nb_page(nb).relative_to(DOCS)}, with its title and description')
+        @check(f'{nb.relative_to(NBS)} has its page {nb_page(nb).relative_to(DOCS)}, with its title and description')
         def _(nb=nb):
             p = nb_page(nb)
             assert p.exists(), f'{p.relative_to(ROOT)} was not built from {nb.relative_to(ROOT)}'
@@ -354,29 +332,37 @@ def main():
             assert len(pg.tables) >= tables, f'{len(pg.tables)} dataframe tables on the page, {tables} in the notebook'
             return f'{pg.h1!r}, {n_img} pictures, {len(pg.tables)} tables'
 
-    @test('the sidebar lists every notebook, in notebook order, with its title')
+    @check(f'{SIDEBAR.relative_to(ROOT)} places every notebook exactly once, and names only notebooks')
     def _():
-        idx = page(DOCS/'index.html')
-        want = [(nb_page(nb).relative_to(DOCS).as_posix(), md_text(nb_facts(nb)[0])) for nb in
-                sorted(nbs, key=lambda p: (p.relative_to(NBS).parent.as_posix(), p.name != 'index.ipynb', p.name))]
-        got = [(h, plain(t)) for h, t in idx.sidebar]
-        assert got == want, f'sidebar {got}, expected {want}'
-        return ' | '.join(t for _, t in got)
+        listed = [nb for _, nb, _ in sidebar_plan() if nb]
+        missing, extra = [n.name for n in nbs if n not in listed], [n.name for n in listed if n not in nbs]
+        twice = sorted({n.name for n in listed if listed.count(n) > 1})
+        assert not (missing or extra or twice), f'not in it: {missing}; named twice: {twice}; no such notebook: {extra}'
+        return f'{len(listed)} notebooks in {sum(t is not None for _, _, t in sidebar_plan())} sections'
 
-    for req, stem in REQUIRED.items():
-        @test(f'{stem}.html shows the loss tables ({" | ".join(LOSS_COLS)}) and at least {MIN_IMAGES} plot')
-        def _(req=req, stem=stem):
-            p = DOCS/f'{stem}.html'
-            assert p.exists(), f'no {stem}.html in _docs/' + ('' if req in have else f' (nbs/{req} is missing)')
-            pg = page(p)
+    @check(f'the sidebar is {SIDEBAR.relative_to(ROOT)}: its sections shown open, each page under its section by its title, in its order')
+    def _():
+        want = [[nb_page(nb).relative_to(DOCS).as_posix() if nb else None, title or md_text(nb_facts(nb)[0]), depth, True]
+                for depth, nb, title in sidebar_plan()]
+        got = [[h, plain(t), d, shown] for h, t, d, shown in page(DOCS/'index.html').sidebar]
+        assert got == want, f'sidebar {got}, expected {want}'
+        return ' | '.join(('  ' * d) + t for _, t, d, _ in got)
+
+    for stem in TRAINING:
+        @check(f'{stem}.html shows the loss tables ({" | ".join(LOSS_COLS)}) and at least {MIN_IMAGES} plot')
+        def _(stem=stem):
+            nb = by_page(stem)
+            assert nb.exists(), f'no notebook makes {stem}.html: the site must have the {stem} page with its loss tables and plots'
+            assert (DOCS/f'{stem}.html').exists(), f'no {stem}.html in _docs/, from {nb.name}'
+            pg = page(DOCS/f'{stem}.html')
             loss = [t for t in pg.tables if t[:len(LOSS_COLS)] == LOSS_COLS or t == [''] + LOSS_COLS]
             assert loss, f'no <table class="dataframe"> with columns {LOSS_COLS} on {stem}.html (tables: {pg.tables})'
             n_img = sum(s.startswith('data:image') or s.endswith(('.png', '.svg', '.jpg')) for s in pg.imgs)
-            want = max(MIN_IMAGES, nb_facts(NBS/req)[2])
+            want = max(MIN_IMAGES, nb_facts(nb)[2])
             assert n_img >= want, f'{n_img} pictures on {stem}.html, expected at least {want}'
             return f'{len(loss)} loss tables, {n_img} pictures'
 
-    @test('every local link, stylesheet, script and picture resolves (nbdev doc links to the site URL included)')
+    @check('every local link, stylesheet, script and picture resolves (nbdev doc links to the site URL included)')
     def _():
         bad, n = [], 0
         for f in sorted(DOCS.rglob('*.html')):
@@ -401,7 +387,7 @@ def main():
         assert not bad, f'{len(bad)} of {n} local references do not resolve:\n  ' + '\n  '.join(bad[:40])
         return f'{n} local references'
 
-    @test(f"source links point to the site's own copy of the library ({SRC_DIR}/), at the line that defines the name")
+    @check(f"source links point to the site's own copy of the library ({SRC_DIR}/), at the line that defines the name")
     def _():
         bad, n, mods = [], 0, set()
         for f in sorted(DOCS.rglob('*.html')):
@@ -425,7 +411,7 @@ def main():
         assert not bad, f'{len(bad)} of {n}:\n  ' + '\n  '.join(bad[:20])
         return f'{n} source links into {len(mods)} modules ({", ".join(sorted(Path(m).name for m in mods))})'
 
-    @test(f'no link or text on the site points to {NO_REPO}' + (f' or to git_url {cfg.git_url}' if cfg.git_url else '')
+    @check(f'no link or text on the site points to {NO_REPO}' + (f' or to git_url {cfg.git_url}' if cfg.git_url else '')
           + f', and no link to its own pages goes through {SITE_URL} (an address nobody has confirmed: they are relative)')
     def _():
         # no public repository is known: the site must not send a reader to one (source links, "Report an issue", ...)
@@ -442,7 +428,7 @@ def main():
         assert not texts, f'named in {len(texts)} files:\n  ' + '\n  '.join(texts[:20])
         return f'{n} links on {len(list(DOCS.rglob("*.html")))} pages, none to it'
 
-    @test('the search index covers every page')
+    @check('the search index covers every page')
     def _():
         idx = json.loads((DOCS/'search.json').read_text(encoding='utf-8'))
         indexed = {e.get('href', '').split('#')[0] for e in idx}
@@ -451,14 +437,14 @@ def main():
         assert not missing, f'pages missing from search.json: {missing}'
         return f'{len(idx)} entries'
 
-    @test('nbs/styles.css is on every page and styles the dataframe tables')
+    @check('nbs/styles.css is on every page and styles the dataframe tables')
     def _():
         css = (DOCS/'styles.css').read_text(encoding='utf-8')
         assert 'table.dataframe' in css, 'styles.css has no rule for table.dataframe'
         missing = [f.name for f in DOCS.glob('*.html') if 'href="styles.css"' not in page(f).text]
         assert not missing, f'pages without styles.css: {missing}'
 
-    @test('the site loads nothing from another host: no http(s) URL in a <link>, <script>, <img>, @import or url() of any page or stylesheet')
+    @check('the site loads nothing from another host: no http(s) URL in a <link>, <script>, <img>, @import or url() of any page or stylesheet')
     def _():
         bad, n = [], 0
         for f in sorted(DOCS.rglob('*.html')):
@@ -474,7 +460,7 @@ def main():
         assert not bad, f'{len(bad)} references to other hosts would be fetched:\n  ' + '\n  '.join(bad[:40])
         return f'{n} fetched references and stylesheets, all on the site (links to other sites are not fetched and stay)'
 
-    @test('pages with formulas load KaTeX from the site: script, stylesheet, auto-render and fonts in ' + katex_url(cfg))
+    @check('pages with formulas load KaTeX from the site: script, stylesheet, auto-render and fonts in ' + katex_url(cfg))
     def _():
         at = katex_url(cfg)
         maths = [f for f in sorted(DOCS.rglob('*.html')) if 'class="math' in page(f).text]
@@ -490,26 +476,24 @@ def main():
         assert not bad, '\n  '.join(bad)
         return f'{len(maths)} pages with formulas ({", ".join(f.name for f in maths)}); {len(fonts)} fonts'
 
-    @test('show_doc signatures are plain Python: no markdown link (`](http`), no VAR_POSITIONAL/VAR_KEYWORD in any <pre> block, no made-up parameters')
+    @check('show_doc signatures are plain Python: no markdown link (`](http`, nbdev\'s [`name`](page.html)), no VAR_POSITIONAL/VAR_KEYWORD in any <pre> block, no made-up parameters')
     def _():
-        bad, n, stars = [], 0, 0
+        bad, n, stars, sigs = [], 0, 0, set()
         for f in sorted(DOCS.rglob('*.html')):
             for pre in page(f).pres:
                 n += 1
+                sigs.add(' '.join(pre.split()))
                 stars += len(re.findall(r'(?<![*\w])\*{1,2}[A-Za-z_]\w*', pre))
-                for w in ('](http', 'VAR_POSITIONAL', 'VAR_KEYWORD'):
-                    if w in pre:
-                        i = pre.index(w)
-                        bad.append(f'{f.relative_to(DOCS)}: {w!r} in ...{" ".join(pre[max(0, i - 70):i + 30].split())}...')
+                for m in re.finditer(r'\]\(https?:|`\]\(|VAR_POSITIONAL|VAR_KEYWORD', pre):
+                    bad.append(f'{f.relative_to(DOCS)}: {m.group()!r} in ...{" ".join(pre[max(0, m.start() - 70):m.start() + 30].split())}...')
         assert n, 'no <pre> blocks on the site'
         assert not bad, f'{len(bad)} code blocks with markdown or parameter kinds in them:\n  ' + '\n  '.join(bad[:30])
         # a plain class takes nothing and an exception only *args: no generic `*args, **kwargs` for them
-        pres = ' '.join(' '.join(p.split()) for p in page(DOCS/'learner.html').pres)
         for want in ('def Callback():', 'def CancelFitException( *args ):'):
-            assert want in pres, f'learner.html has no signature {want!r}'
+            assert any(want in p for p in sigs), f'no page has the signature {want!r}'
         return f'{n} code blocks, {stars} star parameters (*args, **kwargs) among them'
 
-    @test(f'search.json has a {SEARCH_PAGE} entry with every word of "{SEARCH_QUERY}" (what the browser search below must find)')
+    @check(f'search.json has a {SEARCH_PAGE} entry with every word of "{SEARCH_QUERY}" (what the browser search below must find)')
     def _():
         idx = json.loads((DOCS/'search.json').read_text(encoding='utf-8'))
         words = SEARCH_QUERY.lower().split()
@@ -517,7 +501,7 @@ def main():
         assert any(h.split('#')[0] == SEARCH_PAGE for h in hits), f'no {SEARCH_PAGE} entry has all of {words}: entries with them: {hits}'
         return f'{len(hits)} entries have every word: {", ".join(hits)}'
 
-    browser_test(shots, have, args.browser_page)
+    browser_test(shots)
     return finish()
 
 
@@ -565,6 +549,27 @@ TABLE_FACTS = r"""(() => {
           docWidth: document.documentElement.scrollWidth, window: document.documentElement.clientWidth};
 })()"""
 
+# a code line of n characters, put in a copy of the page's first code cell and of its first show_doc signature, in the same
+# place: how wide the line is, whether its block scrolls, and where the block ends against the text column
+CODE_FITS = r"""((n) => {
+  const main = document.querySelector('main') || document.body, mr = main.getBoundingClientRect();
+  const line = 'learn = Learner(model, dls, F.cross_entropy, cbs=[TrainCB(), ProgressCB(plot=True)], lr=1e-2)  # '.padEnd(n, '-').slice(0, n);
+  const blocks = {};
+  for (const [k, sel] of [['code cell', 'pre.cell-code'], ['show_doc signature', '.cell-output-markdown pre']]) {
+    const pre = main.querySelector(sel);
+    if (!pre) { blocks[k] = null; continue; }
+    const box = pre.closest('div.sourceCode') || pre, copy = box.cloneNode(true);
+    box.after(copy);
+    const p = copy.matches('pre') ? copy : copy.querySelector('pre'), code = p.querySelector('code') || p;
+    code.textContent = line;
+    const r = document.createRange(); r.selectNodeContents(code);
+    blocks[k] = {line: Math.round(r.getBoundingClientRect().width), scroll: p.scrollWidth, client: p.clientWidth,
+                 right: Math.round(p.getBoundingClientRect().right), font: getComputedStyle(code).fontSize};
+    copy.remove();
+  }
+  return {blocks, column: Math.round(mr.width), right: Math.round(mr.right)};
+})(%d)"""
+
 SEARCH_BOX = r"""(() => {
   const boxes = [...document.querySelectorAll('.smalldocs-search')];
   const box = boxes.find((b) => b.offsetParent !== null) || boxes[0];
@@ -584,29 +589,30 @@ def foreign_hosts(urls):
     return sorted({urlsplit(u).hostname for u in urls if urlsplit(u).hostname not in (None, '127.0.0.1')})
 
 
-def browser_test(shots, have, BROWSER_PAGE=BROWSER_PAGE):
+def browser_test(shots):
     "Headless Chromium on the site from 127.0.0.1, every other host unreachable: what a reader sees, page by page."
     exe = find_chromium()
-    names = [f'headless Chromium shows {BROWSER_PAGE} from 127.0.0.1: screenshot not blank, every picture loaded, no failed request',
-             'headless Chromium: no page asks for anything from a host other than 127.0.0.1',
-             f'headless Chromium: {MATH_PAGE} renders its formulas with the site\'s KaTeX (.katex in the page, no \\( left in its text)',
-             f'headless Chromium at {WIDE_AT} px: wide tables on {", ".join(WIDE_PAGES)} scroll inside the text column to their right edge',
-             f'headless Chromium: searching "{SEARCH_QUERY}" finds {SEARCH_PAGE}, and a query finds only entries with every word']
-    if not exe:
-        for n in names: record('SKIP', n, 'chromium is not installed (Debian: `apt-get install chromium`, which `make test-docs` does as root)')
-        return
-    shots.mkdir(parents=True, exist_ok=True)
     with Server(DOCS) as srv, tempfile.TemporaryDirectory(prefix='chromium-') as ud:
-        b = Chromium(exe, ud)
-        try: _browser_checks(b, srv, shots, have, names, BROWSER_PAGE)
-        finally: b.close()
+        b = Chromium(exe, ud) if exe else None
+        if b: shots.mkdir(parents=True, exist_ok=True)
+        try: _browser_checks(b, srv, shots)
+        finally: b and b.close()
 
 
-def _browser_checks(b, srv, shots, have, names, BROWSER_PAGE):
-    @test(names[0])
+def _browser_checks(b, srv, shots):
+    def bcheck(name):
+        "A check that needs the browser: skipped where there is none."
+        def deco(f):
+            def run():
+                if b is None: raise Skip('chromium is not installed (Debian: `apt-get install chromium`, which `make test-docs` does as root)')
+                return f()
+            return check(name)(run)
+        return deco
+
+    @bcheck(f'headless Chromium shows {BROWSER_PAGE} from 127.0.0.1: screenshot not blank, every picture loaded, no failed request, '
+            'the sidebar\'s sections and pages shown')
     def _():
-        src = next((nb for nb, stem in REQUIRED.items() if f'{stem}.html' == BROWSER_PAGE), None)
-        assert (DOCS/BROWSER_PAGE).exists(), f'no {BROWSER_PAGE} to load' + ('' if src in have | {None} else f' (nbs/{src} is missing)')
+        assert (DOCS/BROWSER_PAGE).exists(), f'no {BROWSER_PAGE} to load'
         s = b.open(srv.url + BROWSER_PAGE)
         facts = b.eval(PAGE_FACTS, s)
         shot = b.screenshot(s, shots/(Path(BROWSER_PAGE).stem + '.png'))
@@ -623,6 +629,10 @@ def _browser_checks(b, srv, shots, have, names, BROWSER_PAGE):
         hdr = facts['tableHeaders']
         assert facts['tables'] >= 1 and (hdr[:len(LOSS_COLS)] == LOSS_COLS or hdr == [''] + LOSS_COLS), f'loss table headers in the browser: {hdr}'
         assert facts['tableCollapse'] == 'collapse', 'styles.css is not applied to the dataframe table'
+        plan = sidebar_plan()
+        want = [t for _, _, t in plan if t]
+        assert facts['sections'] == want, f"the sidebar shows the sections {facts['sections']}, {SIDEBAR.name} has {want}"
+        assert facts['pages'] == len(plan) - len(want), f"the sidebar shows {facts['pages']} pages of {len(plan) - len(want)}"
         local_failed = [f for f in failed if urlsplit(f[0]).hostname == '127.0.0.1']
         assert not local_failed, f'failed requests to 127.0.0.1: {local_failed}'
         # /favicon.ico is the browser's own guess, not a link on the page: the site declares no icon
@@ -631,9 +641,10 @@ def _browser_checks(b, srv, shots, have, names, BROWSER_PAGE):
         other = foreign_hosts(reqs.values())
         assert not other, f'the page asked for hosts other than 127.0.0.1 (unreachable here, so not contacted): {other}'
         return (f"{len(imgs)} pictures loaded (natural widths {[i['nw'] for i in imgs]}), {facts['tables']} loss tables, "
+                f"{len(want)} sidebar sections and {facts['pages']} pages shown, "
                 f"screenshot {size[0]}x{size[1]} with {ncol} colours: {shot.relative_to(ROOT)}, full page {full.relative_to(ROOT)}")
 
-    @test(names[1])
+    @bcheck('headless Chromium: no page asks for anything from a host other than 127.0.0.1')
     def _():
         pages = sorted(f.relative_to(DOCS).as_posix() for f in DOCS.rglob('*.html') if 'site_libs' not in f.parts)
         for want in (BROWSER_PAGE, MATH_PAGE): assert want in pages, f'no {want} in _docs/'
@@ -648,7 +659,7 @@ def _browser_checks(b, srv, shots, have, names, BROWSER_PAGE):
         assert not bad, 'pages that asked for other hosts (unreachable here, so not contacted):\n  ' + '\n  '.join(bad)
         return f'{len(pages)} pages, {n} requests, all to 127.0.0.1'
 
-    @test(names[2])
+    @bcheck(f'headless Chromium: {MATH_PAGE} renders its formulas with the site\'s KaTeX (.katex in the page, no \\( left in its text)')
     def _():
         assert (DOCS/MATH_PAGE).exists(), f'no {MATH_PAGE} to load'
         s = b.open(srv.url + MATH_PAGE)
@@ -667,12 +678,12 @@ def _browser_checks(b, srv, shots, have, names, BROWSER_PAGE):
         return (f"{m['katex']} formulas rendered of {m['spans']}, fonts {', '.join(m['fonts'])}; "
                 f"{len(katex)} KaTeX files from 127.0.0.1; screenshot {shot.relative_to(ROOT)}")
 
-    @test(names[3])
+    @bcheck(f'headless Chromium at {LAPTOP} px: wide tables on {", ".join(WIDE_PAGES)} scroll inside the text column to their right edge')
     def _():
         wide, bad = [], []
         for p in WIDE_PAGES:
             assert (DOCS/p).exists(), f'no {p} to load'
-            s = b.open(srv.url + p, width=WIDE_AT)
+            s = b.open(srv.url + p)
             f = b.eval(TABLE_FACTS, s)
             if f['pageScrollsSideways']: bad.append(f"{p}: the page itself scrolls sideways ({f['docWidth']} px in a {f['window']} px window)")
             for t in f['tables']:
@@ -680,10 +691,11 @@ def _browser_checks(b, srv, shots, have, names, BROWSER_PAGE):
                 if t['container'] is None: bad.append(f"{p}: table {t['i']} ({t['cls']}, {t['width']} px) has no scroll container: cut at the column edge")
                 elif t['containerRight'] > t['columnRight'] + 1: bad.append(f"{p}: table {t['i']} scrolls in {t['container']}, which runs {t['containerRight'] - t['columnRight']} px past the column")
                 elif not t['seen']: bad.append(f"{p}: table {t['i']}'s right edge is not reached by scrolling {t['container']}")
+        assert wide, f'no table on {", ".join(WIDE_PAGES)} is wider than the text column: this check would check nothing'
         assert not bad, '\n  '.join(bad)
-        return f'{len(wide)} wide tables, each scrolls to its right edge: ' + '; '.join(wide) if wide else 'no table is wider than the column'
+        return f'{len(wide)} wide tables, each scrolls to its right edge: ' + '; '.join(wide)
 
-    @test(names[4])
+    @bcheck(f'headless Chromium: searching "{SEARCH_QUERY}" finds {SEARCH_PAGE}, and a query finds only entries with every word')
     def _():
         s = b.open(srv.url + 'index.html')
         def search(q):
@@ -699,12 +711,18 @@ def _browser_checks(b, srv, shots, have, names, BROWSER_PAGE):
         return f'"{SEARCH_QUERY}": {len(both)} results ({", ".join(both[:4])}...); "{SEARCH_QUERY.split()[0]}": {len(one)}; with a word no page has: none'
 
 
-def finish():
-    n = {k: sum(r[0] == k for r in results) for k in ('PASS', 'FAIL', 'SKIP')}
-    fails = [r for r in results if r[0] == 'FAIL']
-    if fails: print('\nFAILED:\n' + '\n'.join(f'  {r[1]}: {r[2].splitlines()[0] if r[2] else ""}' for r in fails))
-    print(counts(n['PASS'], n['FAIL'], n['SKIP']))
-    return 1 if n['FAIL'] else 0
+    @bcheck(f'headless Chromium at {LAPTOP} px: a code line of {CODE_CHARS} characters shows whole in the text column, '
+            f'in a code cell and in a show_doc signature on {CODE_PAGE}')
+    def _():
+        assert (DOCS/CODE_PAGE).exists(), f'no {CODE_PAGE} to load'
+        s = b.open(srv.url + CODE_PAGE)
+        got = b.eval(CODE_FITS % CODE_CHARS, s)
+        missing = [k for k, v in got['blocks'].items() if v is None]
+        assert not missing, f'no {", ".join(missing)} on {CODE_PAGE} to measure'
+        bad = [f"{k}: the line takes {v['line']} px, {v['scroll']} px with its padding, in a {v['client']} px block ({v['font']}); "
+               f"the column is {got['column']} px" for k, v in got['blocks'].items() if v['scroll'] > v['client'] or v['right'] > got['right'] + 1]
+        assert not bad, 'scrolls sideways:\n  ' + '\n  '.join(bad)
+        return '; '.join(f"{k}: {v['line']} px of {v['client']} px ({v['font']})" for k, v in got['blocks'].items()) + f"; column {got['column']} px"
 
 
 if __name__ == '__main__': sys.exit(main())

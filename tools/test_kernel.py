@@ -4,31 +4,19 @@
 gets one last cell that prints the kernel's `sys.prefix`. Also checks that `jupyter lab --version` runs.
 Ends with 'N passed, N failed'.
 
-Usage: .venv/bin/python tools/test_kernel.py [nbs/03_models.ipynb]
+Usage: .venv/bin/python tools/test_kernel.py [nbs/03_models.ipynb]   # default: the notebook of the page models.html
 """
-import hashlib, subprocess, sys, tempfile, time, traceback
+import hashlib, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import nbformat
 from nbdev.process import extract_directives
-from common import KERNEL, ROOT, cfg, counts, read_nb, run_in_kernel, venv_kernelspec
+from common import KERNEL, ROOT, by_page, cfg, check, finish, read_nb, run_in_kernel, venv_kernelspec
 
 VENV = Path(sys.prefix).resolve()
 PREFIX_MARK = 'kernel sys.prefix: '
 def rel(p:Path): return p.relative_to(ROOT) if p.is_relative_to(ROOT) else p
 def first(c)->str: return next((l for l in c.source.splitlines() if l.strip()), '')
-
-results = []
-def check(name):
-    "Run a check: it passes unless it raises; what it returns is printed after its name"
-    def deco(f):
-        try: status, detail = 'PASS', f() or ''
-        except AssertionError as e: status, detail = 'FAIL', str(e)
-        except Exception as e: status, detail = 'FAIL', f"{type(e).__name__}: {e}\n{traceback.format_exc()}"
-        results.append(status)
-        print(f"{status:4} {name}" + (f": {detail}" if detail else ''), flush=True)
-        return f
-    return deco
 
 def skipped_by_nbdev_test(cell)->bool:
     "Whether `nbdev_test` (without --flags) leaves this code cell out"
@@ -101,8 +89,7 @@ def main(src:Path):
     @check(f"{rel(src)} is left as it was")
     def _(): assert hashlib.sha256(src.read_bytes()).hexdigest() == before, f"{src} changed while the test ran"
 
-    print(counts(results.count('PASS'), results.count('FAIL')))
-    return 1 if 'FAIL' in results else 0
+    return finish()
 
 if __name__ == '__main__':
-    sys.exit(main(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else cfg.nbs_path/'03_models.ipynb'))
+    sys.exit(main(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else by_page('models')))

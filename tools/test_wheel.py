@@ -9,39 +9,24 @@
    `import slowai` must fail there before the wheel is in.
 3. `pip install --no-deps` the wheel into it; `pip check` is clean there.
 4. From a temporary working directory outside the tree, with the fresh venv's Python: slowai comes from the fresh venv,
-   a short fit (a small net on a synthetic 3-class problem, `TrainCB`, our `Adam`) learns, `lr_find(show=False)` returns
+   a short fit (a small net on slowai.test_utils' 3-class problem, `TrainCB`, our `Adam`) learns, `lr_find(show=False)` returns
    the suggestion and its figure, an `export`/`load_learner` round trip (the seed's CNN from `build('cnn')`, one epoch on
-   synthetic images: the same outputs and `predict`; SKIP where the library has no `load_learner`), and the venv's console
-   script `slowai-train --help` runs.
+   synthetic images: the same outputs and `predict`), and the venv's console script `slowai-train --help` runs.
 One line per check (PASS/FAIL/SKIP name: detail), then 'N passed, N failed[, N skipped]'. Takes about half a minute.
 
     .venv/bin/python tools/test_wheel.py
 """
-import json, os, re, site, subprocess, sys, tempfile, time, traceback, venv, zipfile
+import json, os, re, site, subprocess, sys, tempfile, time, venv, zipfile
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
-from common import ROOT, cfg, counts
+from common import ROOT, cfg, check, finish, record
 
 DIST = cfg.lib_name                          # slowai-lib: the distribution
 PKG = cfg.lib_path.name                      # slowai: the package it installs
 WHEEL_STEM = re.sub(r'[-_.]+', '_', DIST)    # slowai_lib: how a wheel's file name spells the distribution
 OWN = re.compile(r'slowai', re.I)            # slowai's own entries in .venv's site-packages: left out of the fresh venv
-
-results = []
-def record(status, name, detail=''):
-    results.append(status)
-    print(f"{status} {name}" + (f": {detail}" if detail else ''), flush=True)
-
-def check(name, f, *args):
-    "Run one check: its return value is the detail; an AssertionError or any error fails it."
-    t0 = time.time()
-    try:
-        out = f(*args)
-        record('PASS', name, (out if isinstance(out, str) else getattr(out, 'detail', '')) + f' ({time.time() - t0:.1f} s)')
-        return out
-    except AssertionError as e: record('FAIL', name, str(e))
-    except Exception as e: record('FAIL', name, f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
 
 def run(cmd, cwd, env=None, timeout=300):
     return subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -126,17 +111,15 @@ def pip_check(py, work, env):
 
 # Runs with the fresh venv's Python in a scratch directory; prints one JSON line per check: [status, name, detail].
 USE = r'''
-import importlib, json, math, os, sys, tempfile, traceback
+import json, math, os, sys, tempfile, traceback
 from pathlib import Path
 def say(status, name, detail=''): print(json.dumps([status, name, str(detail)]), flush=True)
 def check(name):
     def deco(f):
         try: say('PASS', name, f() or '')
-        except Skip as e: say('SKIP', name, e)
         except Exception as e: say('FAIL', name, f"{type(e).__name__}: {e}\n{traceback.format_exc()[-1500:]}")
         return f
     return deco
-class Skip(Exception): pass
 prefix, tree = Path(sys.prefix).resolve(), Path(sys.argv[1]).resolve()
 
 @check('slowai comes from the fresh venv, not the source tree')
@@ -154,14 +137,11 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from slowai.data import DataLoaders, TensorDataLoader
 from slowai.learner import Learner, MetricsCB, MulticlassAccuracy, TrainCB
 from slowai.optimizers import Adam
-torch.manual_seed(0)
-y = torch.arange(300) % 3
-x = torch.randn(300, 2)*0.3 + torch.tensor([[0., 2.], [2., 0.], [-2., -2.]])[y]
+from slowai.test_utils import cls_dls  # the tiny 3-class problem the notebooks test with
 def learner():
     torch.manual_seed(0)
-    dls = DataLoaders(train=TensorDataLoader(x[:240], y[:240], bs=32, shuffle=True, seed=0), valid=TensorDataLoader(x[240:], y[240:], bs=60))
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
-    return Learner(model, dls, F.cross_entropy, lr=1e-2, cbs=[TrainCB(), MetricsCB(MulticlassAccuracy())], opt_func=Adam)
+    return Learner(model, cls_dls(), F.cross_entropy, lr=1e-2, cbs=[TrainCB(), MetricsCB(MulticlassAccuracy())], opt_func=Adam)
 learn = learner()
 
 @check('a short fit learns (TrainCB, our Adam, MetricsCB)')
@@ -183,18 +163,9 @@ def _():
     assert isinstance(fig, matplotlib.figure.Figure), f"figure {type(fig)}"
     return f"lr {lr:.2e}, {type(fig).__name__}"
 
-def load_learner_module():
-    "The slowai module that defines `load_learner`, found in the installed sources (no module is imported to look)"
-    import slowai
-    for f in sorted(Path(slowai.__file__).parent.glob('*.py')):
-        if 'def load_learner' in f.read_text(encoding='utf-8'): return importlib.import_module(f'slowai.{f.stem}')
-
 @check('export and load_learner round trip: the same outputs and predictions')
 def _():
-    mod = load_learner_module()
-    if mod is None or not hasattr(mod, 'load_learner'): raise Skip('no load_learner in the library yet')
-    if not hasattr(Learner, 'export'): raise Skip(f'{mod.__name__} has load_learner, but Learner has no export yet')
-    if not hasattr(mod, 'build'): raise Skip(f'{mod.__name__} has no build(arch) to make an exportable model with')
+    from slowai.all import build, load_learner  # from whichever module has them
     g = torch.Generator().manual_seed(0)
     ys = torch.randint(0, 10, (320,), generator=g)
     pats = torch.randn(10, 28, 28, generator=g)
@@ -203,18 +174,18 @@ def _():
     dls = DataLoaders(train=TensorDataLoader(xs[:256], ys[:256], bs=64, shuffle=True, seed=0, mean=m, std=s),
                       valid=TensorDataLoader(xs[256:], ys[256:], bs=64, mean=m, std=s))
     torch.manual_seed(0)
-    learn = Learner(mod.build('cnn'), dls, F.cross_entropy, lr=1e-2, cbs=[TrainCB()], opt_func=Adam)
+    learn = Learner(build('cnn'), dls, F.cross_entropy, lr=1e-2, cbs=[TrainCB()], opt_func=Adam)
     learn.fit(1)
     fn = Path(tempfile.mkdtemp())/'model.slowai'
     learn.export(fn)
-    back = mod.load_learner(fn)
+    back = load_learner(fn)
     xb = dls['valid'].batch(slice(0, 64))[0]
     learn.model.eval(); back.model.eval()
     with torch.no_grad(): a, b = learn.model(xb), back.model(xb)
     assert torch.equal(a, b), f"outputs differ by up to {(a - b).abs().max().item():.3g}"
     pa, pb = learn.predict(xs[300]), back.predict(xs[300])
     assert pa.index == pb.index and torch.equal(pa.probs, pb.probs), f"predict: {pa} vs {pb}"
-    return f"{mod.__name__}: build('cnn'), export {fn.stat().st_size/1024:.0f} KiB, load_learner: outputs of 64 images equal, predict of a uint8 image equal (class {pb.index})"
+    return f"build('cnn'), export {fn.stat().st_size/1024:.0f} KiB, load_learner: outputs of 64 images equal, predict of a uint8 image equal (class {pb.index})"
 '''
 
 def use(py, work, env):
@@ -244,28 +215,22 @@ def main():
     with tempfile.TemporaryDirectory(prefix='slowai-wheel-') as tmp:
         tmp = Path(tmp).resolve()
         assert not tmp.is_relative_to(ROOT), f"the temporary folder {tmp} is inside the source tree"
-        whl = check(f'the sdist and the wheel build ({WHEEL_STEM}-{cfg.version}-py3-none-any.whl)', build_wheel, tmp/'dist')
-        if whl is None: return finish(t0)
-        whl = whl.path
-        check(f'the wheel holds {PKG}/ as in the tree, named {DIST}, with its dependencies, extras and commands', wheel_contents, whl)
-        made = check("a fresh venv outside the tree, with .venv's dependencies but not slowai", fresh_venv, tmp)
-        if made is None: return finish(t0)
-        py, sp = made.py, made.sp
-        work = tmp/'work'; work.mkdir()
-        env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONSAFEPATH')}
-        env.update(VIRTUAL_ENV=str(py.parent.parent), PATH=f"{py.parent}{os.pathsep}{env.get('PATH', '')}", OMP_NUM_THREADS='1',
-                   MPLBACKEND='Agg', PIP_DISABLE_PIP_VERSION_CHECK='1', PYTHONNOUSERSITE='1')
-        check(f'{PKG} is not importable in the fresh venv before the install', no_slowai_yet, py, work, env)
-        if check('the wheel installs with pip --no-deps', pip_install, py, whl, work, env, sp) is None: return finish(t0)
-        check('pip check is clean in the fresh venv', pip_check, py, work, env)
-        use(py, work, env)
-        check("the fresh venv's command slowai-train --help runs", console_script, py.parent.parent, work, env)
-    return finish(t0)
-
-def finish(t0):
+        whl = check(f'the sdist and the wheel build ({WHEEL_STEM}-{cfg.version}-py3-none-any.whl)')(partial(build_wheel, tmp/'dist'))
+        if whl: check(f'the wheel holds {PKG}/ as in the tree, named {DIST}, with its dependencies, extras and commands')(partial(wheel_contents, whl.path))
+        made = whl and check("a fresh venv outside the tree, with .venv's dependencies but not slowai")(partial(fresh_venv, tmp))
+        if made:
+            py, sp, work = made.py, made.sp, tmp/'work'
+            work.mkdir()
+            env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONSAFEPATH')}
+            env.update(VIRTUAL_ENV=str(py.parent.parent), PATH=f"{py.parent}{os.pathsep}{env.get('PATH', '')}", OMP_NUM_THREADS='1',
+                       MPLBACKEND='Agg', PIP_DISABLE_PIP_VERSION_CHECK='1', PYTHONNOUSERSITE='1')
+            check(f'{PKG} is not importable in the fresh venv before the install')(partial(no_slowai_yet, py, work, env))
+            if check('the wheel installs with pip --no-deps')(partial(pip_install, py, whl.path, work, env, sp)):
+                check('pip check is clean in the fresh venv')(partial(pip_check, py, work, env))
+                use(py, work, env)
+                check("the fresh venv's command slowai-train --help runs")(partial(console_script, py.parent.parent, work, env))
     print(f"wheel checks took {time.time() - t0:.0f} s")
-    print(counts(results.count('PASS'), results.count('FAIL'), results.count('SKIP')))
-    return 1 if 'FAIL' in results else 0
+    return finish()
 
 
 if __name__ == '__main__': sys.exit(main())
