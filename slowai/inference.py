@@ -322,6 +322,12 @@ def _check_decoding(dec:dict, model:nn.Module, bad):
             "characters")
 
 # %% ../nbs/15_inference.ipynb #3d3a0936
+class _ShapesOnly(torch.overrides.TorchFunctionMode):
+    "Skip `normal_` on meta tensors: torch's meta version imports `torch._dynamo` (a second)"
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is torch.Tensor.normal_ and args[0].is_meta: return args[0]
+        return func(*args, **(kwargs or {}))
+
 def load_learner(path:str|Path,         # a file written by `Learner.export`
                  archs:dict|None=None,  # builders of your own models, by name
                  device=None)->Learner: # where the model goes; default the CPU
@@ -336,7 +342,7 @@ def load_learner(path:str|Path,         # a file written by `Learner.export`
     builders = {**ARCHS, **(archs or {})}
     name, kwargs = _builder(ex.get('arch'), builders, path, bad)
     try:
-        with torch.device('meta'): meta = build(name, builders, **kwargs)   # no memory
+        with torch.device('meta'), _ShapesOnly(): meta = build(name, builders, **kwargs)
     except Exception as e:
         bad(f"arch.kwargs do not build {name} ({first_line(e)[:200]})")
     try: check_state_dict(meta, weights, 'exported file')
