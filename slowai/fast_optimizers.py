@@ -127,10 +127,9 @@ class RMSProp(FastStep, TorchContract, optimizers.RMSProp):
         sqrs = _state(states, 'sqr_avg', lambda g: g*g, gs)
         _decay(ps, group)
         lr, sqr_mom, eps = group['lr'], group['sqr_mom'], group['eps']
-        if _fusable(ps, gs, sqrs):   # its first average, with beta1 0, is each gradient
-            grads = [torch.empty_like(p) for p in ps]
+        if _fusable(ps, gs, sqrs):   # with beta1 0 its first average is the gradient itself
             steps = [_NEVER.to(ps[0].device)]*len(ps)
-            torch._fused_adam_(ps, gs, grads, sqrs, [], steps, lr=lr, beta1=0., beta2=sqr_mom,
+            torch._fused_adam_(ps, gs, gs, sqrs, [], steps, lr=lr, beta1=0., beta2=sqr_mom,
                                weight_decay=0., eps=eps, amsgrad=False, maximize=False)
         else:
             torch._foreach_mul_(sqrs, sqr_mom)
