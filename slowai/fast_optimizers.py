@@ -71,6 +71,7 @@ class FastStep:
     "Mixin for a `TorchContract` class: the parameters go to `fast_step` in buckets"
     flags = {'foreach': None}  # `False` (optimizer or group): the readable step
     keeps_state = True  # does `fast_step` keep state? If not, it gets no state dicts
+    one_bucket = False  # `fast_step` is one fused kernel: the whole group at once
 
     def group_step(self, group:dict, ps:list, gs:list):
         "`fast_step` on buckets of `ps`, with gradients `gs`, unless `foreach=False`"
@@ -78,6 +79,7 @@ class FastStep:
         lr = group['lr']
         if isinstance(lr, Tensor): group = {**group, 'lr': lr.item()}
         buckets, has_complex = _plan(self, ps)
+        if self.one_bucket: buckets = [range(len(ps))] if ps else []
         for b in buckets:
             if len(b) == len(ps): bps, bgs = ps, gs
             else: bps, bgs = [ps[i] for i in b], [gs[i] for i in b]
@@ -98,6 +100,7 @@ class SGD(FastStep, TorchContract, optimizers.SGD):
 # %% ../nbs/07_fast_optimizers.ipynb #49fdfbc9
 class MomentumSGD(FastStep, TorchContract, optimizers.MomentumSGD):
     "The course's `MomentumSGD` with torch's contract and torch's fused SGD step"
+    one_bucket = True
 
     def fast_step(self, ps:list, gs:list, states:list, group:dict):
         "`reg_step` and `opt_step` on lists, with torch's fused SGD kernel"
@@ -113,18 +116,27 @@ class MomentumSGD(FastStep, TorchContract, optimizers.MomentumSGD):
             torch._foreach_add_(ps, avgs, alpha=-lr)
 
 # %% ../nbs/07_fast_optimizers.ipynb #23de58cd
+_NEVER = torch.tensor(1e30)  # a step count for which every bias correction is 1
+
 class RMSProp(FastStep, TorchContract, optimizers.RMSProp):
-    "The course's `RMSProp` with torch's contract and a multi-tensor step"
+    "The course's `RMSProp` with torch's contract, run by torch's fused Adam kernel"
+    one_bucket = True
 
     def fast_step(self, ps:list, gs:list, states:list, group:dict):
-        "`reg_step` and `opt_step` on lists, with in-place multi-tensor ops"
+        "`reg_step` and `opt_step` on lists: Adam's kernel with no momentum nor correction"
         sqrs = _state(states, 'sqr_avg', lambda g: g*g, gs)
         _decay(ps, group)
-        torch._foreach_mul_(sqrs, group['sqr_mom'])
-        torch._foreach_addcmul_(sqrs, gs, gs, value=1 - group['sqr_mom'])
-        denom = torch._foreach_sqrt(sqrs)
-        torch._foreach_add_(denom, group['eps'])
-        torch._foreach_addcdiv_(ps, gs, denom, value=-group['lr'])
+        lr, sqr_mom, eps = group['lr'], group['sqr_mom'], group['eps']
+        if _fusable(ps, gs, sqrs):   # with beta1 0 its first average is the gradient itself
+            steps = [_NEVER.to(ps[0].device)]*len(ps)
+            torch._fused_adam_(ps, gs, gs, sqrs, [], steps, lr=lr, beta1=0., beta2=sqr_mom,
+                               weight_decay=0., eps=eps, amsgrad=False, maximize=False)
+        else:
+            torch._foreach_mul_(sqrs, sqr_mom)
+            torch._foreach_addcmul_(sqrs, gs, gs, value=1 - sqr_mom)
+            denom = torch._foreach_sqrt(sqrs)
+            torch._foreach_add_(denom, eps)
+            torch._foreach_addcdiv_(ps, gs, denom, value=-lr)
 
 # %% ../nbs/07_fast_optimizers.ipynb #977e69bc
 class Adam(FastStep, TorchContract, optimizers.Adam):
