@@ -11,7 +11,7 @@
 4. From a temporary working directory outside the tree, with the fresh venv's Python: slowai comes from the fresh venv,
    a short fit (a small net on slowai.test_utils' 3-class problem, `TrainCB`, our `Adam`) learns, `lr_find(show=False)` returns
    the suggestion and its figure, an `export`/`load_learner` round trip (the seed's CNN from `build('cnn')`, one epoch on
-   synthetic images: the same outputs and `predict`), and the venv's console script `slowai-train --help` runs.
+   synthetic images: the same outputs and `predict_item`), and the venv's console script `slowai-train --help` runs.
 One line per check (PASS/FAIL/SKIP name: detail), then 'N passed, N failed[, N skipped]'. Takes about half a minute.
 
     .venv/bin/python tools/test_wheel.py
@@ -183,8 +183,8 @@ def _():
     learn.model.eval(); back.model.eval()
     with torch.no_grad(): a, b = learn.model(xb), back.model(xb)
     assert torch.equal(a, b), f"outputs differ by up to {(a - b).abs().max().item():.3g}"
-    pa, pb = learn.predict(xs[300]), back.predict(xs[300])
-    assert pa.index == pb.index and torch.equal(pa.probs, pb.probs), f"predict: {pa} vs {pb}"
+    pa, pb = learn.predict_item(xs[300]), back.predict_item(xs[300])
+    assert pa.index == pb.index and torch.equal(pa.probs, pb.probs), f"predict_item: {pa} vs {pb}"
     return f"build('cnn'), export {fn.stat().st_size/1024:.0f} KiB, load_learner: outputs of 64 images equal, predict of a uint8 image equal (class {pb.index})"
 '''
 
