@@ -8,7 +8,6 @@ import csv, errno, io, math, tempfile
 from copy import deepcopy
 from pathlib import Path
 
-from fastcore.basics import patch
 import torch
 from .core import atomic_save, atomic_write, first_line
 from .learner import CancelFitException, MetricsCB, ResumableCB
@@ -18,17 +17,41 @@ __all__ = ['TrackerCB', 'epoch_done', 'EarlyStoppingCB', 'SaveBestCB', 'history_
 
 # %% ../nbs/11_tracker.ipynb #949004fe
 class TrackerCB(ResumableCB):
-    "Follow `monitor` in each epoch's metrics row: `best`, `best_epoch`, and whether the last epoch improved on them"
+    "Follow `monitor` in each epoch's metrics row: the best value so far, and its epoch"
     order = MetricsCB.order + 5  # after `MetricsCB` has written the epoch's row
-    def __init__(self, monitor:str='loss', # a column of the metrics: `loss`, `MulticlassAccuracy`, ...
-                 mode:str|None=None,       # 'min' or 'max'; default: 'min' for a loss, else 'max'
+    def __init__(self, monitor:str='loss', # a metrics column, e.g. `loss`
+                 mode:str|None=None,       # 'min', 'max', or None: 'min' for a loss
                  min_delta:float=0.):      # an improvement must be larger than this
         mode = mode or ('min' if 'loss' in monitor.lower() else 'max')
-        if mode not in ('min', 'max'): raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        if mode not in ('min', 'max'):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         self.monitor, self.mode, self.min_delta = monitor, mode, min_delta
     def before_fit(self, learn):
         self.best, self.best_epoch = None, None
         super().before_fit(learn)
+
+    def value(self, learn)->float:
+        "The monitored figure of the epoch that just finished"
+        row = getattr(getattr(learn, 'metrics', None), 'history', [None])[-1]
+        name, m = type(self).__name__, self.monitor
+        if row is None:
+            raise ValueError(f"{name} monitors {m!r}, but the learner has no "
+                             "MetricsCB: add one")
+        if m not in row:
+            has = ', '.join(k for k in row if k not in ('epoch', 'phase'))
+            raise ValueError(f"{name} monitors {m!r}, which the metrics do not have; "
+                             f"they have {has}")
+        return row[m]
+
+    def improved(self, learn)->bool:
+        "Read this epoch's figure; a finite one better than `best` is the new best"
+        v = self.value(learn)
+        if not math.isfinite(v): return False   # NaN or infinite: never the best
+        b, d = self.best, self.min_delta
+        better = b is None or (v < b - d if self.mode == 'min' else v > b + d)
+        if better: self.best, self.best_epoch = v, learn.epoch
+        return better
+
     def get_state(self)->dict:
         "The best value and its epoch"
         return {'best': self.best, 'best_epoch': self.best_epoch}
@@ -38,33 +61,15 @@ class TrackerCB(ResumableCB):
 
 # %% ../nbs/11_tracker.ipynb #2a67ce04
 def epoch_done(learn)->bool:
-    "Whether an epoch has just finished: its evaluation pass, or its training pass in a fit without evaluation"
+    "Whether an epoch has just ended: its evaluation pass, or a training pass alone"
     return not learn.training or not learn.do_valid
-
-@patch
-def value(self:TrackerCB, learn)->float:
-    "The monitored figure of the epoch that just finished"
-    row = getattr(getattr(learn, 'metrics', None), 'history', [None])[-1]
-    if row is None: raise ValueError(f"{type(self).__name__} monitors {self.monitor!r}, but the learner has no MetricsCB: add one")
-    if self.monitor not in row:
-        raise ValueError(f"{type(self).__name__} monitors {self.monitor!r}, which the metrics do not have; they have "
-                         + ', '.join(k for k in row if k not in ('epoch', 'phase')))
-    return row[self.monitor]
-
-@patch
-def improved(self:TrackerCB, learn)->bool:
-    "Read the monitored figure; if it is finite and beats the best so far, it is the new best"
-    v = self.value(learn)
-    if not math.isfinite(v): return False   # NaN or infinite: never the best
-    d = self.min_delta
-    better = self.best is None or (v < self.best - d if self.mode == 'min' else v > self.best + d)
-    if better: self.best, self.best_epoch = v, learn.epoch
-    return better
 
 # %% ../nbs/11_tracker.ipynb #0dec752e
 class EarlyStoppingCB(TrackerCB):
-    "End the fit once `monitor` has not improved for `patience` epochs; `stopped_epoch` says where"
-    def __init__(self, monitor:str='loss', patience:int=3, mode:str|None=None, min_delta:float=0.):
+    "End the fit once `monitor` has not improved for `patience` epochs"
+    def __init__(self, monitor:str='loss', # as `TrackerCB`'s
+                 patience:int=3,           # epochs without improvement that end the fit
+                 mode:str|None=None, min_delta:float=0.):
         if not isinstance(patience, int) or patience < 1:
             raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
         super().__init__(monitor, mode, min_delta)
@@ -72,7 +77,8 @@ class EarlyStoppingCB(TrackerCB):
     def before_fit(self, learn):
         self.wait, self.stopped_epoch = 0, None
         super().before_fit(learn)
-        if self.stopped_epoch is not None: raise CancelFitException()   # resumed where it stopped
+        # resumed from the checkpoint of the epoch it stopped at: stop again
+        if self.stopped_epoch is not None: raise CancelFitException()
     def after_epoch(self, learn):
         if not epoch_done(learn): return
         self.wait = 0 if self.improved(learn) else self.wait + 1
@@ -80,43 +86,53 @@ class EarlyStoppingCB(TrackerCB):
             self.stopped_epoch = learn.epoch
             raise CancelFitException()
     def get_state(self)->dict:
-        return {**super().get_state(), 'wait': self.wait, 'stopped_epoch': self.stopped_epoch}
+        return {**super().get_state(), 'wait': self.wait,
+                'stopped_epoch': self.stopped_epoch}
     def set_state(self, sd:dict):
         super().set_state(sd)
         self.wait, self.stopped_epoch = sd['wait'], sd.get('stopped_epoch')
 
 # %% ../nbs/11_tracker.ipynb #c3dcc683
 class SaveBestCB(TrackerCB):
-    "Keep the weights of the epoch with the best `monitor` (and save them to `path`); `restore`: end the fit with them"
-    def __init__(self, monitor:str='loss', mode:str|None=None, path:str|Path|None=None, # also save them here (`Learner.load` reads it)
-                 restore:bool=False, min_delta:float=0.):
+    "Keep the weights of the epoch with the best `monitor`, and save them to `path`"
+    def __init__(self, monitor:str='loss', mode:str|None=None,
+                 path:str|Path|None=None, # also save them here, for `Learner.load`
+                 restore:bool=False,      # end the fit with them
+                 min_delta:float=0.):
         super().__init__(monitor, mode, min_delta)
         self.path, self.restore = None if path is None else Path(path), restore
     def before_fit(self, learn): self.weights = None; super().before_fit(learn)
     def after_epoch(self, learn):
         if not (epoch_done(learn) and self.improved(learn)): return
-        self.weights = {k: v.detach().to('cpu', copy=True) for k, v in learn.model.state_dict().items()}
-        if self.path is not None: atomic_save(self.weights, self.path)   # as `Learner.save` writes
-    def cleanup_fit(self, learn):   # however the fit ends: early stopping ends it with a `CancelFitException`
-        if self.restore and self.weights is not None: learn.model.load_state_dict(self.weights)
+        sd = learn.model.state_dict()
+        self.weights = {k: v.detach().to('cpu', copy=True) for k, v in sd.items()}
+        # in `path` too, as `Learner.save` writes weights
+        if self.path is not None: atomic_save(self.weights, self.path)
+    def cleanup_fit(self, learn):
+        # however the fit ends: early stopping ends it with a `CancelFitException`
+        if self.restore and self.weights is not None:
+            learn.model.load_state_dict(self.weights)
     def get_state(self)->dict: return {**super().get_state(), 'weights': self.weights}
     def set_state(self, sd:dict): super().set_state(sd); self.weights = sd['weights']
 
 # %% ../nbs/11_tracker.ipynb #cb04b797
 def history_csv(history:list)->str:
-    "A metrics history (`MetricsCB.history`) as CSV text: `epoch`, `phase` (`train` or `eval`), then the figures, one row each"
-    cols = ['epoch', 'phase'] + [k for k in (history[0] if history else {}) if k not in ('epoch', 'phase')]
+    "A metrics history (`MetricsCB.history`) as CSV text, a row per epoch and phase"
+    first = history[0] if history else {}
+    cols = ['epoch', 'phase'] + [k for k in first if k not in ('epoch', 'phase')]
     f = io.StringIO()
     w = csv.DictWriter(f, fieldnames=cols, extrasaction='ignore', lineterminator='\n')
     w.writeheader()
-    for row in history: w.writerow({k: f'{v:.6f}' if isinstance(v, float) else v for k, v in row.items()})
+    fmt = lambda v: f'{v:.6f}' if isinstance(v, float) else v
+    for row in history: w.writerow({k: fmt(v) for k, v in row.items()})
     return f.getvalue()
 
 class CSVLoggerCB(ResumableCB):
-    "Write the metrics history to `path` as CSV after every epoch (atomically, the whole table each time)"
+    "Write the metrics history to `path` as CSV after every epoch, atomically"
     order = TrackerCB.order
     def __init__(self, path:str|Path='metrics.csv'): self.path = Path(path)
-    def after_epoch(self, learn): atomic_write(self.path, history_csv(learn.metrics.history).encode())
+    def after_epoch(self, learn):
+        atomic_write(self.path, history_csv(learn.metrics.history).encode())
     def get_state(self)->dict: return {}  # the history is `MetricsCB`'s
     def set_state(self, sd:dict): pass
 
@@ -124,23 +140,26 @@ class CSVLoggerCB(ResumableCB):
 class TensorBoardCB(ResumableCB):
     "Log each epoch's metrics and each batch's loss and lr for TensorBoard in `log_dir`"
     order = TrackerCB.order
-    def __init__(self, log_dir:str|Path='runs/tensorboard'):
-        self.log_dir, self.n, self.writer = Path(log_dir), 0, None   # `n`: batches logged
+    def __init__(self, log_dir:str|Path='runs/tensorboard'): # the log's folder
+        self.log_dir, self.writer = Path(log_dir), None
+        self.n = 0   # batches logged
     def _check_dir(self):
         "Make `log_dir`, and write a file in it: an `OSError` naming it if we cannot"
         if self.log_dir.exists() and not self.log_dir.is_dir():
             raise NotADirectoryError(errno.ENOTDIR, 'not a folder', str(self.log_dir))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try: tempfile.TemporaryFile(dir=self.log_dir).close()
-        except OSError as e: raise OSError(e.errno, e.strerror, str(self.log_dir)) from None
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, str(self.log_dir)) from None
     def before_fit(self, learn):
         try: from torch.utils.tensorboard import SummaryWriter
         except ImportError as e:
-            raise ImportError(f"TensorBoardCB needs the tensorboard package ({first_line(e)}): "
-                              "pip install tensorboard") from None
+            raise ImportError("TensorBoardCB needs the tensorboard package "
+                              f"({first_line(e)}): pip install tensorboard") from None
         super().before_fit(learn)   # resumed: `n` is the checkpoint's
         self._check_dir()
-        self.writer = SummaryWriter(str(self.log_dir), purge_step=self.n)   # from `n` on, ours
+        # from step `n` on, the log is ours
+        self.writer = SummaryWriter(str(self.log_dir), purge_step=self.n)
     def after_batch(self, learn):
         if not learn.training: return
         self.writer.add_scalar('batch/loss', learn.loss.item(), self.n)
@@ -149,8 +168,8 @@ class TensorBoardCB(ResumableCB):
     def after_epoch(self, learn):
         row, step = learn.metrics.history[-1], max(self.n - 1, 0)   # its last batch's
         split = 'train' if row['phase'] == 'train' else 'valid'
-        for k, v in row.items():
-            if k not in ('epoch', 'phase'): self.writer.add_scalar(f'{split}/{k}', v, step)
+        figures = {k: v for k, v in row.items() if k not in ('epoch', 'phase')}
+        for k, v in figures.items(): self.writer.add_scalar(f'{split}/{k}', v, step)
         if epoch_done(learn): self.writer.add_scalar('epoch', row['epoch'], step)
         self.writer.flush()
     def cleanup_fit(self, learn):
