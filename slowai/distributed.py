@@ -7,7 +7,6 @@ from __future__ import annotations
 import math, os, socket, subprocess, sys
 from contextlib import ExitStack
 
-from fastcore.basics import patch
 
 import torch
 from accelerate import Accelerator, DataLoaderConfiguration
@@ -29,15 +28,18 @@ __all__ = ['MIXED_PRECISIONS', 'ShardedLoader', 'check_accelerate_args', 'Accele
 
 # %% ../nbs/12_accelerate.ipynb #3a866711
 class ShardedLoader(DataLoaderStateMixin):
-    "One process's slice of every global batch of a `TensorDataLoader`: same batches and order as one process would see"
-    def __init__(self, dl:TensorDataLoader, # the loader to shard; `dl.bs` is the *global* batch size
+    "One process's slice of every global batch of a `TensorDataLoader`, in its order"
+    def __init__(self, dl:TensorDataLoader, # its `bs` is the *global* batch size
                  rank:int=0,               # this process's index
                  world:int=1):             # number of processes
-        if not (isinstance(world, int) and world >= 1): raise ValueError(f"world must be an integer >= 1, got {world!r}")
-        if not (isinstance(rank, int) and 0 <= rank < world): raise ValueError(f"rank must be in 0..{world-1}, got {rank!r}")
+        if not (isinstance(world, int) and world >= 1):
+            raise ValueError(f"world must be an integer >= 1, got {world!r}")
+        if not (isinstance(rank, int) and 0 <= rank < world):
+            raise ValueError(f"rank must be in 0..{world-1}, got {rank!r}")
         if dl.bs % world:
-            raise ValueError(f"batch size {dl.bs} does not split evenly over {world} processes; "
-                             f"use a multiple of {world}, e.g. {max(world, dl.bs//world*world)}")
+            eg = max(world, dl.bs//world*world)
+            raise ValueError(f"batch size {dl.bs} does not split evenly over {world} "
+                             f"processes; use a multiple of {world}, e.g. {eg}")
         self.dl, self.rank, self.world = dl, rank, world
         self.gradient_state = GradientState()
 
@@ -51,37 +53,41 @@ class ShardedLoader(DataLoaderStateMixin):
         "Batch size of this process's shard"
         return self.dl.bs // self.world
 
-# %% ../nbs/12_accelerate.ipynb #63025744
-@patch
-def shard(self:ShardedLoader, idx:torch.Tensor)->torch.Tensor:
-    "This process's contiguous slice of the global batch `idx`, padded with repeats to `ceil(len(idx)/world)` rows"
-    c = math.ceil(len(idx)/self.world)
-    part = idx[self.rank*c:(self.rank+1)*c]
-    if len(part) < c: part = torch.cat([part, idx[torch.arange(c - len(part), device=idx.device) % len(idx)]])
-    return part
+    def shard(self, idx:torch.Tensor)->torch.Tensor:
+        "This process's rows of global batch `idx`, padded to `ceil(len(idx)/world)`"
+        c = math.ceil(len(idx)/self.world)
+        part = idx[self.rank*c:(self.rank+1)*c]
+        if len(part) < c:   # padded with the batch's first rows
+            pad = torch.arange(c - len(part), device=idx.device) % len(idx)
+            part = torch.cat([part, idx[pad]])
+        return part
 
-# %% ../nbs/12_accelerate.ipynb #f9fb0ff8
-@patch
-def __iter__(self:ShardedLoader):
-    dl, n = self.dl, self.dl.n
-    order = torch.randperm(n, generator=dl.generator).to(dl.x.device) if dl.shuffle else torch.arange(n, device=dl.x.device)
-    self.begin()
-    self.remainder = 0 if dl.drop_last else n % dl.bs  # real rows in the last global batch (0: it is full)
-    try:
-        for i in range(len(dl)):
-            self.end_of_dataloader = i == len(dl) - 1
-            yield dl.batch(self.shard(order[i*dl.bs:min((i+1)*dl.bs, n)]))
-    finally: self.end()
+    def __iter__(self):
+        dl, n, dev = self.dl, self.dl.n, self.dl.x.device
+        if dl.shuffle: order = torch.randperm(n, generator=dl.generator).to(dev)
+        else: order = torch.arange(n, device=dev)
+        self.begin()
+        # real rows in the last global batch (0: it is full)
+        self.remainder = 0 if dl.drop_last else n % dl.bs
+        try:
+            for i in range(len(dl)):
+                self.end_of_dataloader = i == len(dl) - 1
+                yield dl.batch(self.shard(order[i*dl.bs:min((i+1)*dl.bs, n)]))
+        finally: self.end()
 
-@patch
-def state_dict(self:ShardedLoader):
-    "The wrapped loader's shuffling state"
-    return self.dl.state_dict()
+    def state_dict(self):
+        "The wrapped loader's shuffling state"
+        return self.dl.state_dict()
+    def load_state_dict(self, sd):
+        "Restore the wrapped loader's shuffling state"
+        self.dl.load_state_dict(sd)
 
-@patch
-def load_state_dict(self:ShardedLoader, sd):
-    "Restore the wrapped loader's shuffling state"
-    self.dl.load_state_dict(sd)
+# %% ../nbs/12_accelerate.ipynb #b8d0f2c4
+def _shard_dls(dls:DataLoaders, rank:int, world:int)->DataLoaders:
+    "A `ShardedLoader` for each loader of `dls`, under the same name"
+    shards = {k: ShardedLoader(dl, rank, world) for k, dl in dl_items(dls)
+              if dl is not None}
+    return DataLoaders(shards, classes=getattr(dls, 'classes', None))
 
 # %% ../nbs/12_accelerate.ipynb #36a3c4f8
 MIXED_PRECISIONS = ('no', 'bf16', 'fp16')
@@ -89,44 +95,59 @@ MIXED_PRECISIONS = ('no', 'bf16', 'fp16')
 def check_accelerate_args(mixed_precision:str='no', # 'no', 'bf16' or 'fp16'
                           grad_accum:int=1,          # gradient accumulation steps
                           cpu:bool=False):           # force the CPU
-    "Raise `ValueError` naming the problem and the fix for a bad precision or accumulation setting"
+    "Raise `ValueError`, with the fix, for a bad precision or accumulation setting"
     if mixed_precision not in MIXED_PRECISIONS:
-        raise ValueError(f"unknown mixed precision {mixed_precision!r}; choose from {', '.join(MIXED_PRECISIONS)}")
+        raise ValueError(f"unknown mixed precision {mixed_precision!r}; "
+                         f"choose from {', '.join(MIXED_PRECISIONS)}")
     if mixed_precision == 'fp16' and (cpu or not torch.cuda.is_available()):
-        raise ValueError("mixed_precision='fp16' needs a CUDA GPU (" + ("cpu=True was asked for" if cpu else "none here")
-                         + "); on a CPU use 'bf16' or 'no'")
+        why = "cpu=True was asked for" if cpu else "none here"
+        raise ValueError(f"mixed_precision='fp16' needs a CUDA GPU ({why}); "
+                         "on a CPU use 'bf16' or 'no'")
     if not (isinstance(grad_accum, int) and grad_accum >= 1):
-        raise ValueError(f"grad_accum must be an integer >= 1 (1 means no accumulation), got {grad_accum!r}")
+        raise ValueError("grad_accum must be an integer >= 1 (1 means no "
+                         f"accumulation), got {grad_accum!r}")
 
 # %% ../nbs/12_accelerate.ipynb #313e1dce
 def _accelerator(mixed_precision, grad_accum, cpu):
-    kw = dict(mixed_precision=mixed_precision, gradient_accumulation_steps=grad_accum, cpu=cpu,
-              dataloader_config=DataLoaderConfiguration(split_batches=True))
+    kw = dict(mixed_precision=mixed_precision, gradient_accumulation_steps=grad_accum,
+              cpu=cpu, dataloader_config=DataLoaderConfiguration(split_batches=True))
     try: return Accelerator(**kw)
     except ValueError as e:
-        # Accelerate's state is per process; in a notebook (one process) we may switch precision between fits
+        # the state is per process: in a notebook (one process) we may switch precision
         if 'already been initialized' not in str(e) or world_size() > 1: raise
         AcceleratorState._reset_state()
         return Accelerator(**kw)
 
 # %% ../nbs/12_accelerate.ipynb #ac184af0
 def _silence(cb):
+    "Turn `cb`'s event handlers off"
     for nm in dir(type(cb)):
         if nm.startswith(('before_', 'after_', 'cleanup_')): setattr(cb, nm, None)
 
+def _scheds(learn)->list:
+    "`learn`'s scheduler callbacks that have built their scheduler"
+    return [cb for cb in learn.cbs
+            if isinstance(cb, BaseSchedulerCB) and hasattr(cb, 'sched')]
+
+def _sync_buffers(model, world:int):
+    "Every process takes the main process's buffers of `model`"
+    if world > 1:
+        for b in model.buffers(): torch.distributed.broadcast(b, 0)
+
+# %% ../nbs/12_accelerate.ipynb #f6c8e0a2
 class AccelerateCB(TrainCB):
-    "`TrainCB` through 🤗 Accelerate: DDP, mixed precision, gradient accumulation, gathered metrics, main-process-only output"
-    order = MetricsCB.order - 5  # before schedulers and devices are set up, and before `MetricsCB` reads a batch
-    def __init__(self, mixed_precision:str='no', # 'no', 'bf16' (CPU or GPU) or 'fp16' (CUDA)
-                 grad_accum:int=1,               # step the optimizer every `grad_accum` batches
-                 cpu:bool=False,                 # train on the CPU even when there is a GPU
-                 n_inp:int|None=None,            # sets `learn.n_inp` when given, as `TrainCB` does
-                 main_only=(ProgressCB, CheckpointCB)): # callbacks that run only in the main process
+    "`TrainCB` through 🤗 Accelerate: DDP, mixed precision, gradient accumulation"
+    order = MetricsCB.order - 5  # first: before schedulers, devices and `MetricsCB`
+    def __init__(self,
+                 mixed_precision:str='no', # 'no', 'bf16' (CPU or GPU) or 'fp16' (CUDA)
+                 grad_accum:int=1,         # step the optimizer every this many batches
+                 cpu:bool=False,           # train on the CPU even when there is a GPU
+                 n_inp:int|None=None,      # `learn.n_inp` if given, as for `TrainCB`
+                 main_only=(ProgressCB, CheckpointCB)): # run in the main process only
         check_accelerate_args(mixed_precision, grad_accum, cpu)
         super().__init__(n_inp)
         self.main_only, self._ctx = tuple(main_only), None
         self.accelerator = _accelerator(mixed_precision, grad_accum, cpu)
-
     @property
     def is_main(self):
         "Whether this is the main process (rank 0)"
@@ -135,90 +156,62 @@ class AccelerateCB(TrainCB):
     def world(self):
         "Number of processes"
         return self.accelerator.num_processes
-
-# %% ../nbs/12_accelerate.ipynb #618a3f9e
-@patch
-def before_fit(self:AccelerateCB, learn):
-    TrainCB.before_fit(self, learn)   # `n_inp`, as `TrainCB` sets it
-    acc = self.accelerator
-    self.model, learn.opt = acc.prepare(learn.model, learn.opt)  # `learn.model` stays the plain module
-    self.orig_dls = learn.dls
-    sharded = {k: ShardedLoader(dl, acc.process_index, self.world) for k, dl in dl_items(learn.dls) if dl is not None}
-    learn.dls = DataLoaders(sharded, classes=getattr(learn.dls, 'classes', None))  # same names (positions, for a list) as before: `learn.dls['test']` still works
-    for cb in learn.cbs:
-        if isinstance(cb, DeviceCB): cb.device = acc.device
-        if not self.is_main and isinstance(cb, MetricsCB): cb._log = lambda row: None
-        if not self.is_main and isinstance(cb, self.main_only): _silence(cb)
-
-# %% ../nbs/12_accelerate.ipynb #cfde4f5d
-@patch
-def before_epoch(self:AccelerateCB, learn):
-    self.model.train(learn.training)
-    for cb in learn.cbs:  # schedulers are built in their `before_fit`, after ours
-        if isinstance(cb, BaseSchedulerCB) and hasattr(cb, 'sched') and not isinstance(cb.sched, AcceleratedScheduler):
-            cb.sched = self.accelerator.prepare_scheduler(cb.sched)
-    if not learn.training: self._sync_buffers(learn)
-
-@patch
-def _sync_buffers(self:AccelerateCB, learn):
-    "BatchNorm running statistics: each process updated them with its own slices; take the main process's"
-    if self.world > 1:
-        for b in learn.model.buffers(): torch.distributed.broadcast(b, 0)
-
-# %% ../nbs/12_accelerate.ipynb #e2920d11
-@patch
-def before_batch(self:AccelerateCB, learn):
-    learn.batch = to_device(learn.batch, self.accelerator.device)
-    if learn.training:
-        self._ctx = ExitStack()
-        self._ctx.enter_context(self.accelerator.accumulate(self.model))
-
-@patch
-def predict(self:AccelerateCB, learn): learn.preds = self.model(*learn.xb)
-@patch
-def backward(self:AccelerateCB, learn): self.accelerator.backward(learn.loss)
-
-@patch
-def cleanup_batch(self:AccelerateCB, learn):
-    if self._ctx is not None: self._ctx.close(); self._ctx = None
-
-# %% ../nbs/12_accelerate.ipynb #4a8762d0
-@patch
-def after_batch(self:AccelerateCB, learn):
-    if self.world == 1: return
-    learn.local_batch, learn.local_preds, learn.local_loss = learn.batch, learn.preds, learn.loss
-    n_inp, yb = len(learn.xb), learn.yb
-    preds, *tgts = self.accelerator.gather_for_metrics((learn.preds.detach(), *yb))
-    with torch.no_grad(): learn.loss = learn.loss_func(preds, *tgts)
-    # inputs are not gathered: `[n, 0]` stand-ins keep `len(x)` right for the metrics' weights
-    learn.preds, learn.batch = preds, (*[preds.new_empty(len(preds), 0)]*n_inp, *tgts)
-
-# %% ../nbs/12_accelerate.ipynb #c1d41d41
-@patch
-def after_fit(self:AccelerateCB, learn): self._sync_buffers(learn)
-
-@patch
-def cleanup_fit(self:AccelerateCB, learn):
-    acc = self.accelerator
-    learn.dls = self.orig_dls
-    if isinstance(learn.opt, AcceleratedOptimizer): learn.opt = learn.opt.optimizer
-    for cb in learn.cbs:
-        if isinstance(cb, BaseSchedulerCB) and isinstance(getattr(cb, 'sched', None), AcceleratedScheduler):
-            cb.sched = cb.sched.scheduler
-    acc.unwrap_model(self.model, keep_fp32_wrapper=False)  # takes the autocast wrapper off `learn.model`
-    learn.model.__dict__.pop('_is_accelerate_prepared', None)
-    self.model = None
-    acc.free_memory()
+    def before_fit(self, learn):
+        TrainCB.before_fit(self, learn)   # `n_inp`, as `TrainCB` sets it
+        acc, main = self.accelerator, self.is_main
+        self.model, learn.opt = acc.prepare(learn.model, learn.opt)
+        self.orig_dls = learn.dls
+        learn.dls = _shard_dls(learn.dls, acc.process_index, self.world)
+        for cb in learn.cbs:
+            if isinstance(cb, DeviceCB): cb.device = acc.device
+            if not main and isinstance(cb, MetricsCB): cb._log = lambda row: None
+            if not main and isinstance(cb, self.main_only): _silence(cb)
+    def before_epoch(self, learn):
+        self.model.train(learn.training)
+        for cb in _scheds(learn):  # built in their `before_fit`, after ours
+            if not isinstance(cb.sched, AcceleratedScheduler):
+                cb.sched = self.accelerator.prepare_scheduler(cb.sched)
+        if not learn.training: _sync_buffers(learn.model, self.world)
+    def before_batch(self, learn):
+        learn.batch = to_device(learn.batch, self.accelerator.device)
+        if learn.training:
+            self._ctx = ExitStack()
+            self._ctx.enter_context(self.accelerator.accumulate(self.model))
+    def predict(self, learn): learn.preds = self.model(*learn.xb)
+    def backward(self, learn): self.accelerator.backward(learn.loss)
+    def cleanup_batch(self, learn):
+        if self._ctx is not None: self._ctx.close(); self._ctx = None
+    def after_batch(self, learn):
+        if self.world == 1: return
+        learn.local_batch, learn.local_preds = learn.batch, learn.preds
+        learn.local_loss = learn.loss
+        n_inp, yb = len(learn.xb), learn.yb
+        preds, *tgts = self.accelerator.gather_for_metrics((learn.preds.detach(), *yb))
+        with torch.no_grad(): learn.loss = learn.loss_func(preds, *tgts)
+        # inputs are not gathered: `[n, 0]` stand-ins keep `len(x)` right for metrics
+        xs = [preds.new_empty(len(preds), 0)]*n_inp
+        learn.preds, learn.batch = preds, (*xs, *tgts)
+    def after_fit(self, learn): _sync_buffers(learn.model, self.world)
+    def cleanup_fit(self, learn):
+        learn.dls = self.orig_dls
+        if isinstance(learn.opt, AcceleratedOptimizer): learn.opt = learn.opt.optimizer
+        for cb in _scheds(learn):
+            if isinstance(cb.sched, AcceleratedScheduler): cb.sched = cb.sched.scheduler
+        self.accelerator.unwrap_model(self.model, keep_fp32_wrapper=False)
+        learn.model.__dict__.pop('_is_accelerate_prepared', None)
+        self.model = None
+        self.accelerator.free_memory()
 
 # %% ../nbs/12_accelerate.ipynb #c13d4989
-def accelerate_learner(learn:Learner,           # a learner whose callbacks include a `TrainCB`
+def accelerate_learner(learn:Learner,           # with a `TrainCB` to replace
                        mixed_precision:str='no', # 'no', 'bf16' or 'fp16'
                        grad_accum:int=1,         # gradient accumulation steps
                        cpu:bool=False)->Learner:
-    "Replace `learn`'s `TrainCB` by an `AccelerateCB` with the same `n_inp`; returns `learn`"
+    "Replace `learn`'s `TrainCB` by an `AccelerateCB` with the same `n_inp`"
     i = next((i for i, cb in enumerate(learn.cbs) if type(cb) is TrainCB), None)
-    if i is None: raise ValueError("accelerate_learner needs a learner with a TrainCB among its callbacks "
-                                   "(add TrainCB(), or add AccelerateCB() yourself)")
+    if i is None:
+        raise ValueError("accelerate_learner needs a learner with a TrainCB among its "
+                         "callbacks (add TrainCB(), or add AccelerateCB() yourself)")
     cb = AccelerateCB(mixed_precision, grad_accum, cpu, n_inp=learn.cbs[i].n_inp)
     cb.learn = learn
     learn.cbs[i] = cb
@@ -237,18 +230,24 @@ def launch(script:str|os.PathLike, # a Python file, or a module name with `modul
            num_processes:int=2,    # processes to start
            cpu:bool|None=None,     # `--cpu`; default: when there is no CUDA GPU
            module:bool=False,      # run `script` as a module (`-m`)
-           timeout:float=300,      # seconds before all processes are killed
+           timeout:float=300,      # seconds before all are killed (`TimeoutExpired`)
            threads:int=1,          # `OMP_NUM_THREADS` for each process
            env:dict|None=None,     # extra environment variables
-           cwd:str|os.PathLike|None=None)->subprocess.CompletedProcess: # working directory of the processes
-    "Run `script` under `accelerate launch` on this machine (127.0.0.1 only); raise `TimeoutExpired` after `timeout`"
+           cwd:str|os.PathLike|None=None, # working directory of the processes
+          )->subprocess.CompletedProcess:
+    "Run `script` under `accelerate launch` on this machine, over 127.0.0.1 only"
     if cpu is None: cpu = not torch.cuda.is_available()
-    cmd = [sys.executable, '-m', 'accelerate.commands.launch', '--num_processes', str(num_processes), '--num_machines', '1',
-           '--mixed_precision', 'no', '--dynamo_backend', 'no', '--main_process_ip', '127.0.0.1',
-           '--main_process_port', str(free_port()), '--max_restarts', '0', '--monitor_interval', '1']
-    if num_processes > 1: cmd.append('--multi_gpu')  # torch.distributed.run: one process each, watched
+    cmd = [sys.executable, '-m', 'accelerate.commands.launch',
+           '--num_processes', str(num_processes), '--num_machines', '1',
+           '--mixed_precision', 'no', '--dynamo_backend', 'no',
+           '--main_process_ip', '127.0.0.1', '--main_process_port', str(free_port()),
+           '--max_restarts', '0', '--monitor_interval', '1']
+    # several processes through torch.distributed.run: one process each, watched
+    if num_processes > 1: cmd.append('--multi_gpu')
     elif cpu: cmd.append('--cpu')
-    e = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MASTER_ADDR': '127.0.0.1', **(env or {})}
+    e = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MASTER_ADDR': '127.0.0.1'}
+    e.update(env or {})
     if cpu: e['ACCELERATE_USE_CPU'] = 'true'  # CPU processes with the gloo backend
     cmd += (['-m'] if module else []) + [str(script), *map(str, args)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e, cwd=cwd)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e,
+                          cwd=cwd)
