@@ -13,40 +13,67 @@ __all__ = ['OPTS', 'SCHEDS', 'MODELS', 'PRECISIONS', 'Flag', 'FLAGS', 'DEFAULTS'
            'UsageError', 'DataError', 'means_fashion_mnist', 'uses_accelerate', 'check_args', 'parser', 'command']
 
 # %% ../nbs/16_cli_flags.ipynb #52b00dde
-OPTS, SCHEDS, MODELS = ('sgd', 'momentum', 'rmsprop', 'adam', 'adamw'), ('none', 'cosine', 'onecycle'), ('cnn', 'resnet')
-PRECISIONS = ('no', 'bf16', 'fp16')  # `slowai.distributed.MIXED_PRECISIONS`, without importing Accelerate for `--help`
+OPTS = ('sgd', 'momentum', 'rmsprop', 'adam', 'adamw')
+SCHEDS, MODELS = ('none', 'cosine', 'onecycle'), ('cnn', 'resnet')
+# `slowai.distributed.MIXED_PRECISIONS`, without importing Accelerate for `--help`
+PRECISIONS = ('no', 'bf16', 'fp16')
 
 Flag = namedtuple('Flag', 'name type default help choices', defaults=(None,))
 FLAGS = [
-    Flag('model', str, 'cnn', "model to train: the seed's CNN, or the resnet notebook's ResNet (its default widths)", MODELS),
-    Flag('opt', str, 'adam', "optimizer: ours (sgd, momentum, rmsprop, adam) or torch's adamw", OPTS),
+    Flag('model', str, 'cnn',
+         "model to train: the seed's CNN, or the resnet notebook's ResNet "
+         "(its default widths)", MODELS),
+    Flag('opt', str, 'adam',
+         "optimizer: ours (sgd, momentum, rmsprop, adam) or torch's adamw", OPTS),
     Flag('sched', str, 'onecycle', "lr schedule, stepped every batch", SCHEDS),
     Flag('lr', float, 5e-2, "learning rate; the peak for onecycle"),
-    Flag('epochs', int, 6, "total epochs; when resuming, the run continues up to this many"),
+    Flag('epochs', int, 6,
+         "total epochs; when resuming, the run continues up to this many"),
     Flag('bs', int, 512, "batch size"),
     Flag('wd', float, 0., "decoupled weight decay"),
     Flag('seed', int, 42, "random seed"),
-    Flag('data', str, None, "a directory with the four Fashion-MNIST IDX .gz files, a dataset saved with save_to_disk, or an image folder "
-                            "(train/<class>/*.png beside test/<class>/*.png, or <class>/*.png with 20%% held out) "
-                            "(default: Fashion-MNIST from SLOWAI_DATA, Debian's package or the HF hub)"),
+    Flag('data', str, None,
+         "a directory with the four Fashion-MNIST IDX .gz files, a dataset saved "
+         "with save_to_disk, or an image folder (train/<class>/*.png beside "
+         "test/<class>/*.png, or <class>/*.png with 20%% held out) (default: "
+         "Fashion-MNIST from SLOWAI_DATA, Debian's package or the HF hub)"),
     Flag('device', str, None, "cpu, cuda, cuda:N or mps (default: the best available)"),
-    Flag('out', str, 'runs/latest', "output directory for metrics.csv, history.png, schedule.png, model.pt, model.slowai "
-                                    "(the learner, for slowai-predict), checkpoint.pt"),
-    Flag('resume', str, None, "checkpoint to resume from, e.g. runs/latest/checkpoint.pt (default: start afresh)"),
-    Flag('mixed_precision', str, 'no', "autocast through Accelerate: bf16 (CPU or GPU), fp16 (CUDA) or no", PRECISIONS),
-    Flag('grad_accum', int, 1, "step the optimizer every this many batches (gradient accumulation, through Accelerate)"),
-    Flag('stop_after', int, None, "stop, checkpointed, after this many of the --epochs; continue later with --resume (default: run them all)"),
-    Flag('fast', bool, False, "bf16 autocast and channels_last (MixedPrecisionCB), much faster on a CPU with AVX-512 BF16 or AMX "
-                              "(bench/cpu_speed.py measures it) or a GPU; where there is no native bf16, fp32 with a warning"),
-    Flag('early_stop', int, None, "stop once the validation loss has not improved for this many epochs (default: train every epoch)"),
-    Flag('save_best', bool, False, "end with the weights of the epoch with the lowest validation loss, in model.pt and model.slowai"),
-    Flag('tensorboard', bool, False, "log the run for TensorBoard in OUT/tensorboard (needs the tensorboard package)"),
+    Flag('out', str, 'runs/latest',
+         "output directory for metrics.csv, history.png, schedule.png, model.pt, "
+         "model.slowai (the learner, for slowai-predict), checkpoint.pt"),
+    Flag('resume', str, None,
+         "checkpoint to resume from, e.g. runs/latest/checkpoint.pt "
+         "(default: start afresh)"),
+    Flag('mixed_precision', str, 'no',
+         "autocast through Accelerate: bf16 (CPU or GPU), fp16 (CUDA) or no",
+         PRECISIONS),
+    Flag('grad_accum', int, 1,
+         "step the optimizer every this many batches (gradient accumulation, through "
+         "Accelerate)"),
+    Flag('stop_after', int, None,
+         "stop, checkpointed, after this many of the --epochs; continue later with "
+         "--resume (default: run them all)"),
+    Flag('fast', bool, False,
+         "bf16 autocast and channels_last (MixedPrecisionCB), much faster on a CPU "
+         "with AVX-512 BF16 or AMX (bench/cpu_speed.py measures it) or a GPU; where "
+         "there is no native bf16, fp32 with a warning"),
+    Flag('early_stop', int, None,
+         "stop once the validation loss has not improved for this many epochs "
+         "(default: train every epoch)"),
+    Flag('save_best', bool, False,
+         "end with the weights of the epoch with the lowest validation loss, in "
+         "model.pt and model.slowai"),
+    Flag('tensorboard', bool, False,
+         "log the run for TensorBoard in OUT/tensorboard (needs the tensorboard "
+         "package)"),
     Flag('quiet', bool, False, "print no row per epoch (default: print them)"),
 ]
 
 # %% ../nbs/16_cli_flags.ipynb #73a3f6d9
 DEFAULTS = {f.name: f.default for f in FLAGS}
-RUN_KEYS = ('model', 'opt', 'sched', 'lr', 'epochs', 'bs', 'wd', 'seed', 'grad_accum', 'fast', 'early_stop', 'save_best')  # what a resume must repeat
+# what a resume must repeat
+RUN_KEYS = ('model', 'opt', 'sched', 'lr', 'epochs', 'bs', 'wd', 'seed', 'grad_accum',
+            'fast', 'early_stop', 'save_best')
 
 def flag(name:str, # a setting, as `FLAGS` names it
         )->str:
@@ -65,78 +92,109 @@ def means_fashion_mnist(data:str|None, # the `--data` setting
 
 def uses_accelerate(a:argparse.Namespace, # the run's settings
                    )->bool:
-    "Whether run `a` trains through Accelerate: mixed precision, gradient accumulation, or several processes"
+    "Whether run `a` trains through Accelerate"
     from slowai.core import world_size
     return a.mixed_precision != 'no' or a.grad_accum != 1 or world_size() > 1
 
 # %% ../nbs/16_cli_flags.ipynb #e2a88c6a
 def _check_values(a):
     "Refuse a name that is not in its list, or a number out of its range"
-    if a.model not in MODELS: raise UsageError(f"unknown model {a.model!r}; choose from {', '.join(MODELS)}")
-    if a.opt not in OPTS: raise UsageError(f"unknown optimizer {a.opt!r}; choose from {', '.join(OPTS)}")
-    if a.sched not in SCHEDS: raise UsageError(f"unknown schedule {a.sched!r}; choose from {', '.join(SCHEDS)}")
-    if not (math.isfinite(a.lr) and a.lr > 0): raise UsageError(f"--lr must be a finite number > 0, got {a.lr}")
-    if a.epochs < 1: raise UsageError(f"--epochs must be >= 1, got {a.epochs}")
-    if a.bs < 1: raise UsageError(f"--bs must be >= 1, got {a.bs}")
-    if a.early_stop is not None and a.early_stop < 1: raise UsageError(f"--early-stop must be >= 1 (epochs without a better loss), got {a.early_stop}")
-    if not (math.isfinite(a.wd) and a.wd >= 0): raise UsageError(f"--wd must be a finite number >= 0, got {a.wd}")
-    if not 0 <= a.seed < 2**32: raise UsageError(f"--seed must be between 0 and {2**32 - 1}, got {a.seed}")
+    def bad(msg): raise UsageError(msg)
+    for what, v, names in [('model', a.model, MODELS), ('optimizer', a.opt, OPTS),
+                           ('schedule', a.sched, SCHEDS)]:
+        if v not in names: bad(f"unknown {what} {v!r}; choose from {', '.join(names)}")
+    if not (math.isfinite(a.lr) and a.lr > 0):
+        bad(f"--lr must be a finite number > 0, got {a.lr}")
+    if a.epochs < 1: bad(f"--epochs must be >= 1, got {a.epochs}")
+    if a.bs < 1: bad(f"--bs must be >= 1, got {a.bs}")
+    if a.early_stop is not None and a.early_stop < 1:
+        bad("--early-stop must be >= 1 (epochs without a better loss), "
+            f"got {a.early_stop}")
+    if not (math.isfinite(a.wd) and a.wd >= 0):
+        bad(f"--wd must be a finite number >= 0, got {a.wd}")
+    if not 0 <= a.seed < 2**32:
+        bad(f"--seed must be between 0 and {2**32 - 1}, got {a.seed}")
     if a.stop_after is not None and not 1 <= a.stop_after <= a.epochs:
-        raise UsageError(f"--stop-after must be between 1 and --epochs ({a.epochs}), got {a.stop_after}")
+        bad(f"--stop-after must be between 1 and --epochs ({a.epochs}), "
+            f"got {a.stop_after}")
 
 # %% ../nbs/16_cli_flags.ipynb #e82275a7
 def _check_out(out:str):
-    "Refuse an `--out` that cannot be the run's directory: empty, a file, below a file, or where we may not write"
-    if not out.strip(): raise UsageError("--out is empty; name a directory for the outputs, e.g. --out runs/latest")
+    "Refuse an `--out` that cannot be the run's directory"
+    if not out.strip():
+        raise UsageError("--out is empty; name a directory for the outputs, "
+                         "e.g. --out runs/latest")
     p = Path(out)
-    if p.exists() and not p.is_dir(): raise UsageError(f"--out {out} is a file; name a directory for the outputs")
-    near = next(q for q in (p, *p.parents) if q.exists())   # the closest folder that exists: the rest is made in it
-    if not near.is_dir(): raise UsageError(f"--out {out}: {near} is a file, so there can be no directory below it")
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"--out {out} is a file; name a directory for the outputs")
+    near = next(q for q in (p, *p.parents) if q.exists())   # the rest is made in it
+    if not near.is_dir():
+        raise UsageError(f"--out {out}: {near} is a file, so there can be no "
+                         "directory below it")
     if not os.access(near, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: {near} is read-only or not ours to write in; choose another --out")
+        raise UsageError(f"--out {out}: {near} is read-only or not ours to write in; "
+                         "choose another --out")
 
 # %% ../nbs/16_cli_flags.ipynb #6a6748c3
 DEVICE_TYPES = ('cpu', 'cuda', 'mps')
 
 def _check_device(device:str):
-    "Refuse a device torch does not know, one we do not train on, or one that is not here"
+    "Refuse a device torch does not know, that we do not train on, or that is not here"
     import torch
     try: dev = torch.device(device)
-    except RuntimeError: raise UsageError(f"--device {device!r} is not a device name (cpu, cuda, cuda:1, mps)") from None
-    if dev.type not in DEVICE_TYPES: raise UsageError(f"--device {device}: slowai-train trains on {', '.join(DEVICE_TYPES)}")
-    if dev.type == 'cuda' and not torch.cuda.is_available(): raise UsageError(f"--device {device}: CUDA is not available here")
-    if dev.type == 'mps' and not torch.backends.mps.is_available(): raise UsageError(f"--device {device}: MPS is not available here")
+    except RuntimeError:
+        raise UsageError(f"--device {device!r} is not a device name "
+                         "(cpu, cuda, cuda:1, mps)") from None
+    if dev.type not in DEVICE_TYPES:
+        raise UsageError(f"--device {device}: slowai-train trains on "
+                         f"{', '.join(DEVICE_TYPES)}")
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise UsageError(f"--device {device}: CUDA is not available here")
+    if dev.type == 'mps' and not torch.backends.mps.is_available():
+        raise UsageError(f"--device {device}: MPS is not available here")
 
 # %% ../nbs/16_cli_flags.ipynb #2364fd6e
 def _check_accelerate(a):
-    "Refuse `--fast` with Accelerate, Accelerate settings it does not take, and a batch that does not split over the processes"
+    "Refuse `--fast` with Accelerate, bad Accelerate settings, an uneven batch split"
     if not uses_accelerate(a): return
-    if a.fast: raise UsageError("--fast does not combine with Accelerate (--mixed-precision, --grad-accum, several processes); "
-                                "there, use --mixed-precision bf16")
+    if a.fast:
+        raise UsageError("--fast does not combine with Accelerate (--mixed-precision, "
+                         "--grad-accum, several processes); there, use "
+                         "--mixed-precision bf16")
     from slowai.core import world_size
     from slowai.distributed import check_accelerate_args
     try: check_accelerate_args(a.mixed_precision, a.grad_accum)
     except ValueError as e: raise UsageError(str(e)) from None
-    if a.bs % (n := world_size()): raise UsageError(f"--bs {a.bs} does not split over {n} processes; use a multiple of {n}")
+    if a.bs % (n := world_size()):
+        raise UsageError(f"--bs {a.bs} does not split over {n} processes; "
+                         f"use a multiple of {n}")
 
 # %% ../nbs/16_cli_flags.ipynb #8dd7da40
 def _check_resume(a):
-    "A resumed run must be the same run: its schedule, data order and optimizer all depend on `RUN_KEYS`"
-    if not Path(a.resume).is_file(): raise UsageError(f"--resume {a.resume}: no such checkpoint file")
+    "A resumed run must be the same run: the same `RUN_KEYS`"
+    if not Path(a.resume).is_file():
+        raise UsageError(f"--resume {a.resume}: no such checkpoint file")
     from slowai.checkpoints import read_checkpoint, CheckpointError
-    ck = read_checkpoint(a.resume)   # refuses a damaged or unsafe file (`CheckpointError`)
+    ck = read_checkpoint(a.resume)   # a `CheckpointError` for a damaged or unsafe file
     saved = ck['extra'].get('args', {})
     if not isinstance(saved, dict): saved = {}
-    diff = [f"{flag(k)} {saved[k]} (not {getattr(a, k)})" for k in RUN_KEYS if k in saved and saved[k] != getattr(a, k)]
-    if diff: raise UsageError(f"--resume {a.resume} belongs to a run with {', '.join(diff)}; pass the same flags to continue it")
+    diff = [f"{flag(k)} {saved[k]} (not {getattr(a, k)})" for k in RUN_KEYS
+            if k in saved and saved[k] != getattr(a, k)]
+    if diff:
+        raise UsageError(f"--resume {a.resume} belongs to a run with "
+                         f"{', '.join(diff)}; pass the same flags to continue it")
     if ck['epoch'] + 1 > a.epochs:
-        raise CheckpointError(f"{a.resume}: damaged checkpoint: it holds {ck['epoch'] + 1} epochs, more than --epochs {a.epochs}")
+        n = ck['epoch'] + 1
+        raise CheckpointError(f"{a.resume}: damaged checkpoint: it holds {n} epochs, "
+                              f"more than --epochs {a.epochs}")
 
 # %% ../nbs/16_cli_flags.ipynb #97a1d69e
 def check_args(**kwargs, # any of `FLAGS`, by name; the rest are `DEFAULTS`
               )->argparse.Namespace:
-    "All the settings of a run (`DEFAULTS` where not given), checked: raise `UsageError` with a one-line reason for any bad value"
-    if bad := set(kwargs) - set(DEFAULTS): raise TypeError(f"unknown settings {', '.join(sorted(bad))}; the settings are in `FLAGS`")
+    "All the settings of a run (`DEFAULTS` where not given), checked"
+    if bad := set(kwargs) - set(DEFAULTS):
+        raise TypeError(f"unknown settings {', '.join(sorted(bad))}; "
+                        "the settings are in `FLAGS`")
     a = argparse.Namespace(**{**DEFAULTS, **kwargs})
     _check_values(a)
     _check_out(a.out)
@@ -147,23 +205,28 @@ def check_args(**kwargs, # any of `FLAGS`, by name; the rest are `DEFAULTS`
 
 # %% ../nbs/16_cli_flags.ipynb #af341b62
 class _Parser(argparse.ArgumentParser):
-    "An argument parser whose errors are one `UsageError` line, not the usage and an exit"
+    "An argument parser whose errors are one `UsageError` line, not an exit"
     def error(self, message): raise UsageError(f"{message}; see slowai-train --help")
 
 def parser()->argparse.ArgumentParser:
-    "The `slowai-train` argument parser: a `--dashed-name` per row of `FLAGS`, with its default in the help"
-    p = _Parser(prog='slowai-train', allow_abbrev=False,
-                description="Train the seed's CNN (or a ResNet) on Fashion-MNIST or your own images; the defaults are the seed's 1cycle recipe")
+    "The `slowai-train` argument parser: a `--dashed-name` per row of `FLAGS`"
+    about = ("Train the seed's CNN (or a ResNet) on Fashion-MNIST or your own images; "
+             "the defaults are the seed's 1cycle recipe")
+    p = _Parser(prog='slowai-train', allow_abbrev=False, description=about)
     for f in FLAGS:
         help = f.help if '(default' in f.help else f"{f.help} (default: {f.default})"
         if f.type is bool: p.add_argument(flag(f.name), action='store_true', help=help)
-        else: p.add_argument(flag(f.name), type=f.type, default=f.default, choices=f.choices, help=help)
+        else: p.add_argument(flag(f.name), type=f.type, default=f.default,
+                             choices=f.choices, help=help)
     return p
 
 # %% ../nbs/16_cli_flags.ipynb #92b490a1
 def command(a:argparse.Namespace, # the run's settings
-            *extra:str)->str:     # more arguments, e.g. `'--resume', path`
-    "The `slowai-train` command line that repeats run `a` (its flags that differ from `DEFAULTS`), then `extra`"
-    args = [s for k, v in vars(a).items() if k not in ('resume', 'stop_after') and v != DEFAULTS[k]
+            *extra:str,           # more arguments, e.g. `'--resume', path`
+           )->str:
+    "The `slowai-train` command line that repeats run `a`, then `extra`"
+    changed = {k: v for k, v in vars(a).items()
+               if k not in ('resume', 'stop_after') and v != DEFAULTS[k]}
+    args = [s for k, v in changed.items()
             for s in ([flag(k)] if v is True else [flag(k), str(v)])]
     return shlex.join(['slowai-train', *args, *extra])
