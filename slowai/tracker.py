@@ -116,10 +116,13 @@ class SaveBestCB(TrackerCB):
     def set_state(self, sd:dict): super().set_state(sd); self.weights = sd['weights']
 
 # %% ../nbs/11_tracker.ipynb #cb04b797
-def history_csv(history:list)->str:
-    "A metrics history (`MetricsCB.history`) as CSV text, a row per epoch and phase"
-    first = history[0] if history else {}
-    cols = ['epoch', 'phase'] + [k for k in first if k not in ('epoch', 'phase')]
+def history_csv(history:list,        # `MetricsCB.history`: a dict per epoch and phase
+                cols:list|None=None, # default: `epoch`, `phase`, then the figures
+               )->str:
+    "A metrics history as CSV text, a row per epoch and phase"
+    if cols is None:
+        first = history[0] if history else {}
+        cols = ['epoch', 'phase'] + [k for k in first if k not in ('epoch', 'phase')]
     f = io.StringIO()
     w = csv.DictWriter(f, fieldnames=cols, extrasaction='ignore', lineterminator='\n')
     w.writeheader()
