@@ -20,83 +20,112 @@ __all__ = ['CKPT_FORMAT', 'CKPT_PARTS', 'CheckpointError', 'check_checkpoint', '
 
 # %% ../nbs/10_checkpoints.ipynb #b3ffd86a
 class CheckpointError(ValueError):
-    "A checkpoint (or exported learner) that cannot be used: unsafe, truncated, damaged, or for another model"
+    "A checkpoint or exported learner that cannot be used"
 
 CKPT_FORMAT = 'slowai-checkpoint-1'
-CKPT_PARTS = {'epoch': int, 'model': dict, 'opt': (dict, type(None)), 'cbs': dict, 'dls': dict, 'rng': dict, 'extra': dict}
+CKPT_PARTS = {'epoch': int, 'model': dict, 'opt': (dict, type(None)),
+              'cbs': dict, 'dls': dict, 'rng': dict, 'extra': dict}
 
 # %% ../nbs/10_checkpoints.ipynb #678272cd
 def _check_crcs(path:Path, what:str='checkpoint'):
-    "Raise `CheckpointError` unless `path` is a zip file whose members all match their CRC-32"
+    "Raise `CheckpointError` unless every part of zip file `path` matches its CRC-32"
     try:
         with zipfile.ZipFile(path) as z: bad = z.testzip()
     except PermissionError:
-        raise CheckpointError(f"{path}: permission denied: this user cannot read the {what}; "
-                              "make it readable (chmod u+r), or run as its owner") from None
+        raise CheckpointError(f"{path}: permission denied: this user cannot read the "
+                              f"{what}; make it readable (chmod u+r), or run as its "
+                              "owner") from None
     except Exception as e:
-        raise CheckpointError(f"{path}: not a complete {what} (truncated or corrupt: {first_line(e)})") from None
+        raise CheckpointError(f"{path}: not a complete {what} "
+                              f"(truncated or corrupt: {first_line(e)})") from None
     if bad is not None:
-        raise CheckpointError(f"{path}: damaged: its part {bad} fails its CRC-32 check (changed on disk); "
-                              + ("resume from another copy, or start afresh" if what == 'checkpoint' else f"use another copy of the {what}")) from None
+        fix = ("resume from another copy, or start afresh" if what == 'checkpoint'
+               else f"use another copy of the {what}")
+        raise CheckpointError(f"{path}: damaged: its part {bad} fails its CRC-32 check "
+                              f"(changed on disk); {fix}") from None
 
 # %% ../nbs/10_checkpoints.ipynb #894e909c
 def _named_tensors(o, name=''):
     "`(name, tensor)` for every tensor in nested dicts, lists and tuples"
     if isinstance(o, torch.Tensor): yield name, o
     elif isinstance(o, dict):
-        for k, v in o.items(): yield from _named_tensors(v, f'{name}.{k}' if name else str(k))
+        for k, v in o.items():
+            yield from _named_tensors(v, f'{name}.{k}' if name else str(k))
     elif isinstance(o, (list, tuple)):
         for i, v in enumerate(o): yield from _named_tensors(v, f'{name}[{i}]')
 
-def check_checkpoint(ck:dict, src='checkpoint')->dict:
-    "Raise `CheckpointError` unless `ck` has all of `CKPT_PARTS`, a valid epoch, and finite model and optimizer tensors"
-    def bad(what): raise CheckpointError(f"{src}: damaged checkpoint: {what}; resume from another copy, or start afresh")
-    if missing := [k for k in CKPT_PARTS if k not in ck]: bad(f"it has no {', '.join(missing)}")
-    if wrong := [f"{k} is a {type(ck[k]).__name__}" for k, t in CKPT_PARTS.items() if not isinstance(ck[k], t) or isinstance(ck[k], bool)]:
-        bad(', '.join(wrong))
+def check_checkpoint(ck:dict,          # a loaded checkpoint
+                     src='checkpoint', # what the messages call it (its path)
+                    )->dict:
+    "Raise `CheckpointError` unless `ck` is whole and sound; return `ck`"
+    def bad(what):
+        raise CheckpointError(f"{src}: damaged checkpoint: {what}; "
+                              "resume from another copy, or start afresh")
+    missing = [k for k in CKPT_PARTS if k not in ck]
+    if missing: bad(f"it has no {', '.join(missing)}")
+    wrong = [f"{k} is a {type(ck[k]).__name__}" for k, t in CKPT_PARTS.items()
+             if not isinstance(ck[k], t) or isinstance(ck[k], bool)]
+    if wrong: bad(', '.join(wrong))
     if ck['epoch'] < 0: bad(f"epoch {ck['epoch']} is negative")
-    if odd := [k for k, v in ck['model'].items() if not isinstance(v, torch.Tensor)]: bad(f"model {odd[0]} is not a tensor")
+    odd = [k for k, v in ck['model'].items() if not isinstance(v, torch.Tensor)]
+    if odd: bad(f"model {odd[0]} is not a tensor")
     for part in ('model', 'opt'):
         for k, t in _named_tensors(ck[part]):
-            if t.is_floating_point() and not torch.isfinite(t).all(): bad(f"{part} {k} holds NaN or infinite values")
+            if t.is_floating_point() and not torch.isfinite(t).all():
+                bad(f"{part} {k} holds NaN or infinite values")
     return ck
 
 # %% ../nbs/10_checkpoints.ipynb #ed1e92d3
-def read_saved(path:str|Path, fmt:str, # the file, and the format marker it must carry
-               what:str='checkpoint',  # what it is, for the messages
+def read_saved(path:str|Path,         # the file
+               fmt:str,               # the format marker it must carry
+               what:str='checkpoint', # what it is, for the messages
                map_location='cpu')->dict:
-    "Load a slowai file with `weights_only=True`: clear errors for a missing, damaged (CRC-32), unsafe, truncated or foreign file"
+    "Load a slowai file with `weights_only=True`, or raise an error that says why not"
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"No {what} at {path}")
     _check_crcs(path, what)
     try: o = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        obj = [l.strip() for l in str(e).splitlines() if 'global' in l.lower()][:1]   # torch names the object it refused
-        raise CheckpointError(f"{path}: refused to load: it contains a pickled Python object that could run code"
-                              f"{' (' + obj[0] + ')' if obj else ''}; slowai {what}s hold only tensors and plain values. "
-                              "Only load files you trust.") from None
+        # torch names the object it refused
+        obj = [l.strip() for l in str(e).splitlines() if 'global' in l.lower()][:1]
+        named = f" ({obj[0]})" if obj else ''
+        raise CheckpointError(f"{path}: refused to load: it contains a pickled Python "
+                              f"object that could run code{named}; slowai {what}s hold "
+                              "only tensors and plain values. Only load files you "
+                              "trust.") from None
     except Exception as e:
-        raise CheckpointError(f"{path}: not a complete {what} (truncated or corrupt: {first_line(e)})") from None
-    if not isinstance(o, dict) or o.get('format') != fmt: raise CheckpointError(f"{path}: not a slowai {what} (no '{fmt}' marker)")
+        raise CheckpointError(f"{path}: not a complete {what} "
+                              f"(truncated or corrupt: {first_line(e)})") from None
+    if not isinstance(o, dict) or o.get('format') != fmt:
+        raise CheckpointError(f"{path}: not a slowai {what} (no '{fmt}' marker)")
     return o
 
 def read_checkpoint(path:str|Path, map_location='cpu')->dict:
-    "Load a checkpoint file with `weights_only=True` and check it; clear errors for missing, unsafe, damaged or incomplete files"
-    return check_checkpoint(read_saved(path, CKPT_FORMAT, 'checkpoint', map_location), str(path))
+    "Load checkpoint `path` with `read_saved`, and check it with `check_checkpoint`"
+    ck = read_saved(path, CKPT_FORMAT, 'checkpoint', map_location)
+    return check_checkpoint(ck, str(path))
 
 # %% ../nbs/10_checkpoints.ipynb #652ca484
-def check_state_dict(model:nn.Module, sd:dict, src='checkpoint'):
-    "Raise `CheckpointError` listing missing, unexpected and mis-shaped keys if `sd` does not fit `model`"
+def check_state_dict(model:nn.Module,  # the model the weights are for
+                     sd:dict,          # the weights: a state dict
+                     src='checkpoint', # what the messages call where they come from
+                    ):
+    "Raise `CheckpointError` listing what of `sd` does not fit `model`"
     msd = model.state_dict()
-    missing, unexpected = [k for k in msd if k not in sd], [k for k in sd if k not in msd]
-    shapes = [f"{k}: {src} {list(sd[k].shape)} vs model {list(v.shape)}" for k, v in msd.items()
+    missing = [k for k in msd if k not in sd]
+    unexpected = [k for k in sd if k not in msd]
+    shapes = [f"{k}: {src} {list(sd[k].shape)} vs model {list(v.shape)}"
+              for k, v in msd.items()
               if k in sd and hasattr(sd[k], 'shape') and sd[k].shape != v.shape]
-    if missing or unexpected or shapes:
-        parts = ([f"shape mismatch in {len(shapes)} tensors ({'; '.join(shapes[:3])}{'; ...' if len(shapes) > 3 else ''})"] if shapes else []) \
-              + ([f"missing from {src}: {', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}"] if missing else []) \
-              + ([f"not in the model: {', '.join(unexpected[:5])}{', ...' if len(unexpected) > 5 else ''}"] if unexpected else [])
-        raise CheckpointError(f"The {src} does not match this model: " + '; '.join(parts)
-                              + ". Was it saved from a different architecture?")
+    if not (missing or unexpected or shapes): return
+    def few(ks, n, sep=', '): return sep.join(ks[:n] + ['...']*(len(ks) > n))
+    parts = []
+    if shapes: parts.append(f"shape mismatch in {len(shapes)} tensors "
+                            f"({few(shapes, 3, '; ')})")
+    if missing: parts.append(f"missing from {src}: {few(missing, 5)}")
+    if unexpected: parts.append(f"not in the model: {few(unexpected, 5)}")
+    raise CheckpointError(f"The {src} does not match this model: " + '; '.join(parts)
+                          + ". Was it saved from a different architecture?")
 
 # %% ../nbs/10_checkpoints.ipynb #e9feb5e5
 def _cb_items(learn):
@@ -111,48 +140,61 @@ def _cb_items(learn):
 
 # %% ../nbs/10_checkpoints.ipynb #b6621d76
 def save_checkpoint(path:str|Path, # where to write (atomically)
-                    learn:Learner,  # the learner to save
-                    epoch:int,      # the last completed epoch
-                    **extra):       # any other plain values (e.g. the command line's arguments)
-    "Save model, optimizer, callback (scheduler, metrics) states, RNGs and data order, to resume after `epoch`"
+                    learn:Learner, # the learner to save
+                    epoch:int,     # the last completed epoch
+                    **extra):      # more plain values (the command line's arguments)
+    "Save to `path` all that `learn` needs to resume after `epoch`"
+    opt = learn.opt
+    dls = {str(k): dl.state_dict() for k, dl in dl_items(learn.dls)
+           if hasattr(dl, 'state_dict')}
     ck = {'format': CKPT_FORMAT, 'epoch': epoch, 'model': learn.model.state_dict(),
-          'opt': learn.opt.state_dict() if learn.opt is not None else None,
-          'opt_type': _opt_name(learn.opt) if learn.opt is not None else None,
+          'opt': None if opt is None else opt.state_dict(),
+          'opt_type': None if opt is None else _opt_name(opt),
           'cbs': {k: cb.state_dict() for k, cb in _cb_items(learn)},
-          'dls': {str(k): dl.state_dict() for k, dl in dl_items(learn.dls) if hasattr(dl, 'state_dict')},
-          'rng': rng_states(), 'extra': extra}
+          'dls': dls, 'rng': rng_states(), 'extra': extra}
     atomic_save(ck, path)
 
 def _opt_name(opt)->str:
-    "The optimizer's class name, under any wrapper (Accelerate's `AcceleratedOptimizer` holds it as `.optimizer`)"
-    while isinstance(getattr(opt, 'optimizer', None), torch.optim.Optimizer): opt = opt.optimizer
+    "The class name of `opt`, under any wrapper that holds it as `.optimizer`"
+    while isinstance(getattr(opt, 'optimizer', None), torch.optim.Optimizer):
+        opt = opt.optimizer
     return type(opt).__name__
 
 # %% ../nbs/10_checkpoints.ipynb #4bff4c3b
 def _check_opt(opt, ck, src):
-    "Raise `CheckpointError` unless the checkpoint's optimizer state was saved by an optimizer like `opt`"
-    sd, saved = ck['opt'], ck.get('opt_type')
-    def bad(what): raise CheckpointError(f"{src}: {what}; resume with the optimizer and model it was saved with")
-    if saved is not None and saved != _opt_name(opt): bad(f"its optimizer state is {saved}'s, not {_opt_name(opt)}'s")
+    "Raise `CheckpointError` unless `ck`'s optimizer state was saved by one like `opt`"
+    sd, saved, ours = ck['opt'], ck.get('opt_type'), _opt_name(opt)
+    def bad(what):
+        raise CheckpointError(f"{src}: {what}; "
+                              "resume with the optimizer and model it was saved with")
+    if saved is not None and saved != ours:
+        bad(f"its optimizer state is {saved}'s, not {ours}'s")
     groups = sd.get('param_groups')
-    if not isinstance(groups, list) or not isinstance(sd.get('state'), dict): bad("its optimizer state has no param_groups or state")
-    if [len(g.get('params', ())) for g in groups] != [len(g['params']) for g in opt.param_groups]:
-        bad(f"its optimizer holds {[len(g.get('params', ())) for g in groups]} parameters per group, this one {[len(g['params']) for g in opt.param_groups]}")
-    for g, ours in zip(groups, opt.param_groups):
-        if missing := sorted(set(ours) - set(g)): bad(f"its optimizer settings lack {', '.join(missing)} (saved by another optimizer)")
+    if not isinstance(groups, list) or not isinstance(sd.get('state'), dict):
+        bad("its optimizer state has no param_groups or state")
+    n_saved = [len(g.get('params', ())) for g in groups]
+    n_ours = [len(g['params']) for g in opt.param_groups]
+    if n_saved != n_ours:
+        bad(f"its optimizer holds {n_saved} parameters per group, this one {n_ours}")
+    for g, o in zip(groups, opt.param_groups):
+        if missing := sorted(set(o) - set(g)):
+            bad(f"its optimizer settings lack {', '.join(missing)} "
+                "(saved by another optimizer)")
 
 # %% ../nbs/10_checkpoints.ipynb #7d2cde0a
-def load_checkpoint(path:str|Path,  # a file written by `save_checkpoint`
-                    learn:Learner|None=None, # restore into this learner; `None` just reads and returns the dict
+def load_checkpoint(path:str|Path,           # a file written by `save_checkpoint`
+                    learn:Learner|None=None, # restore into it; `None`: only check
                     map_location='cpu')->dict:
-    "Read and check a checkpoint and (with `learn`) restore everything; resume with `learn.fit(n, cbs=SkipToEpochCB(ck['epoch']+1))`"
+    "Read and check checkpoint `path`, and restore it into `learn` if given"
     ck = read_checkpoint(path, map_location)
     if learn is None: return ck
     check_state_dict(learn.model, ck['model'])
     if ck['opt'] is not None:
-        if learn.opt is None: learn.opt = learn.opt_func(learn.model.parameters(), learn.lr)
+        if learn.opt is None:
+            learn.opt = learn.opt_func(learn.model.parameters(), learn.lr)
         _check_opt(learn.opt, ck, path)
-    try:   # everything is checked that can be before anything changes; a failure below is a damaged part
+    # all that can be checked is, before anything changes: what fails below is damaged
+    try:
         learn.model.load_state_dict(ck['model'])
         if ck['opt'] is not None: learn.opt.load_state_dict(ck['opt'])
         cbs = dict(_cb_items(learn))
@@ -162,15 +204,20 @@ def load_checkpoint(path:str|Path,  # a file written by `save_checkpoint`
             if str(k) in ck['dls']: dl.load_state_dict(ck['dls'][str(k)])
         set_rng_states(ck['rng'])
     except Exception as e:
-        raise CheckpointError(f"{path}: damaged checkpoint ({type(e).__name__}: {first_line(e)}); resume from another copy, or start afresh") from None
+        why = f"{type(e).__name__}: {first_line(e)}"
+        raise CheckpointError(f"{path}: damaged checkpoint ({why}); "
+                              "resume from another copy, or start afresh") from None
     return ck
 
 # %% ../nbs/10_checkpoints.ipynb #5cb14bfd
 class CheckpointCB(Callback):
-    "Save a checkpoint to `path` after every `every` completed epochs (and after the last)"
+    "Save a checkpoint to `path` every `every` completed epochs, and after the last"
     order = math.inf  # last: every other callback has finished the epoch
-    def __init__(self, path:str|Path='checkpoint.pt', every:int=1, **extra):
-        self.path, self.every, self.extra, self.saved_epoch = Path(path), every, extra, None
+    def __init__(self, path:str|Path='checkpoint.pt', # where to save (atomically)
+                 every:int=1,                         # save every this many epochs
+                 **extra):                            # more plain values to save
+        self.path, self.every, self.extra = Path(path), every, extra
+        self.saved_epoch = None
 
     def _done_epoch(self, learn):
         e = learn.epoch
@@ -178,19 +225,21 @@ class CheckpointCB(Callback):
             save_checkpoint(self.path, learn, e, **self.extra)
             self.saved_epoch = e
 
-    def after_epoch(self, learn):  # an epoch is done after its evaluation pass, or its training pass without one
+    def after_epoch(self, learn):
+        # an epoch is done after its evaluation pass, or its training pass without one
         if not learn.training or not learn.do_valid: self._done_epoch(learn)
 
 # %% ../nbs/10_checkpoints.ipynb #d2f49186
 class StopAfterCB(Callback):
-    "End the fit once `n` epochs of the run are complete (and checkpointed): a long run done in several sittings"
+    "End the fit once `n` epochs of the run are complete (and checkpointed)"
     def __init__(self, n:int): self.n = n
-    def after_epoch(self, learn):
-        if (not learn.training or not learn.do_valid) and learn.epoch + 1 >= self.n: raise CancelFitException()
+    def after_epoch(self, learn):  # an epoch is done as `CheckpointCB` says
+        done = not learn.training or not learn.do_valid
+        if done and learn.epoch + 1 >= self.n: raise CancelFitException()
 
 # %% ../nbs/10_checkpoints.ipynb #57de6dce
 class SkipToEpochCB(Callback):
-    "Start the fit at epoch `start_epoch`, the one after a checkpoint's: resume with `fit(n, cbs=SkipToEpochCB(e))`"
-    order = -100  # before anything reads `learn.epochs` (`ProgressCB` wraps it in its progress bar)
+    "Start the fit at epoch `start_epoch`: the one after a checkpoint's"
+    order = -100  # before anything reads `learn.epochs` (`ProgressCB` makes it a bar)
     def __init__(self, start_epoch:int): self.start_epoch = start_epoch
     def before_fit(self, learn): learn.epochs = range(self.start_epoch, learn.n_epochs)
