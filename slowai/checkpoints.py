@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_checkpoints.ipynb #899b0160
 from __future__ import annotations
-import math, pickle, zipfile
+import math, pickle, reprlib, zipfile
 from pathlib import Path
 
 import torch
@@ -15,8 +15,9 @@ from .data import dl_items
 from .learner import Callback, CancelFitException, Learner
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'CKPT_PARTS', 'CheckpointError', 'check_checkpoint', 'read_saved', 'read_checkpoint',
-           'check_state_dict', 'save_checkpoint', 'load_checkpoint', 'CheckpointCB', 'StopAfterCB', 'SkipToEpochCB']
+__all__ = ['CKPT_FORMAT', 'CKPT_PARTS', 'show_value', 'MAX_IMAGE_SIZE', 'CheckpointError', 'check_checkpoint', 'read_saved',
+           'read_checkpoint', 'check_state_dict', 'bad_value', 'bad_arch', 'check_weights', 'check_decoding',
+           'save_checkpoint', 'load_checkpoint', 'CheckpointCB', 'StopAfterCB', 'SkipToEpochCB']
 
 # %% ../nbs/10_checkpoints.ipynb #b3ffd86a
 class CheckpointError(ValueError):
@@ -126,6 +127,99 @@ def check_state_dict(model:nn.Module,  # the model the weights are for
     if unexpected: parts.append(f"not in the model: {few(unexpected, 5)}")
     raise CheckpointError(f"The {src} does not match this model: " + '; '.join(parts)
                           + ". Was it saved from a different architecture?")
+
+# %% ../nbs/10_checkpoints.ipynb #66a191dc
+_short = reprlib.Repr()
+_short.maxstring = _short.maxother = 40; _short.maxlist = _short.maxdict = 4; _short.maxlevel = 2
+show_value = _short.repr   # a value from a file, cut short, its escapes shown
+def _is_name(k)->bool: return isinstance(k, str) and k.isidentifier() and len(k) <= 64
+
+def bad_value(v,            # an argument for a model's builder, from a file
+              field:str,    # its name, for the message
+              depth:int=0)->str|None:
+    "Why `v` can't be a builder's argument (plain, finite and small), or `None`"
+    if v is None or isinstance(v, bool): return None
+    if isinstance(v, int): ok, why = abs(v) <= 2**31, f"is {show_value(v)}: too large"
+    elif isinstance(v, float): ok, why = math.isfinite(v), f"is {v}, not finite"
+    elif isinstance(v, str):
+        ok, why = len(v) <= 200 and v.isprintable(), "is not a short text"
+    elif isinstance(v, (list, tuple, dict)):
+        ok, why = len(v) <= 64 and depth < 4, "holds too much (64 items, 4 levels at most)"
+    else: ok, why = False, f"is a {type(v).__name__}, not a plain value (number, string, list)"
+    if not ok: return f"{field} {why}"
+    if isinstance(v, dict) and (odd := [k for k in v if not _is_name(k)]):
+        return f"{field} has a key {show_value(odd[0])} that is not a name"
+    if isinstance(v, dict): items = [(f"{field}.{k}", o) for k, o in v.items()]
+    elif isinstance(v, (list, tuple)):
+        items = [(f"{field}[{i}]", o) for i, o in enumerate(v)]
+    else: return None
+    return next(filter(None, (bad_value(o, f, depth + 1) for f, o in items)), None)
+
+def bad_arch(arch)->str|None:
+    "Why `arch` is not `dict(name=..., kwargs=...)` of plain values, or `None`"
+    if not (isinstance(arch, dict) and isinstance(arch.get('kwargs'), dict)
+            and isinstance(arch.get('name'), str)): return "no architecture"
+    return bad_value(arch['name'], 'arch.name') or bad_value(arch['kwargs'], 'arch.kwargs')
+
+# %% ../nbs/10_checkpoints.ipynb #4b3f6a27
+def check_weights(weights, # the file's model weights: name -> tensor
+                  bad):    # called with the reason, and raises
+    "Call `bad` unless `weights` maps names to dense, finite CPU tensors, all there"
+    if not isinstance(weights, dict): bad('no weights')
+    if not all(isinstance(v, torch.Tensor) for v in weights.values()): bad('no weights')
+    for k, v in weights.items():
+        if not (isinstance(k, str) and len(k) <= 200 and k.isprintable()):
+            bad(f"model has a key {show_value(k)} that is not a parameter's name")
+        if (v.layout != torch.strided or v.device.type != 'cpu' or v.is_quantized
+            or v.is_complex()): bad(f"model.{k} is not a dense tensor of real numbers")
+        held = v.untyped_storage().nbytes()
+        if v.numel()*v.element_size() > held:   # a view repeating its data (`expand`)
+            bad(f"model.{k} has {v.numel():,} numbers but holds only {held:,} bytes")
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            bad(f"{k} holds NaN or infinite values")
+
+# %% ../nbs/10_checkpoints.ipynb #4ff7df72
+MAX_IMAGE_SIZE = 2048   # the largest height or width an exported decoding may ask for
+_DECODING = ('classes', 'mean', 'std', 'channels', 'size')
+def _is_label(o)->bool:
+    return isinstance(o, str) and 0 < len(o) <= 100 and o.isprintable()
+
+def check_decoding(dec:dict,        # the file's decoding: classes, mean, std, channels, size
+                   model:nn.Module, # the model it is for, on the `meta` device
+                   bad):            # called with the reason, and raises
+    "Call `bad` unless `dec` makes images that `model` takes, and names its outputs"
+    if missing := [k for k in _DECODING if k not in dec]:
+        bad(f"decoding has no {', '.join(missing)}")
+    if odd := [k for k in dec if k not in _DECODING]:
+        bad(f"decoding has unknown fields {show_value(odd)}")
+    c, size, names = dec['channels'], dec['size'], dec['classes']
+    if type(c) is not int or c not in (1, 3):
+        bad(f"decoding.channels is {show_value(c)}, not 1 or 3")
+    if not (isinstance(size, list) and len(size) == 2
+            and all(type(o) is int and 1 <= o <= MAX_IMAGE_SIZE for o in size)):
+        bad(f"decoding.size is {show_value(size)}, not [height, width] of 1 to "
+            f"{MAX_IMAGE_SIZE} pixels")
+    for k, lo in (('mean', 0.), ('std', 1e-3)):   # in pixel values, 0 to 255
+        v = dec[k]
+        if not (isinstance(v, list) and len(v) == c
+                and all(type(o) in (int, float) and lo <= o <= 255 for o in v)):
+            bad(f"decoding.{k} is {show_value(v)}, not one number per channel ({c}) "
+                f"from {lo:g} to 255")
+    try:
+        x = torch.empty(1, c, *size, device='meta')
+        with torch.no_grad(): out = model.eval()(x)
+    except Exception as e:
+        bad(f"the model does not take the decoding's {c}-channel images of "
+            f"{size[0]}x{size[1]} ({first_line(e)[:200]})")
+    if not (isinstance(out, torch.Tensor) and out.ndim == 2 and out.shape[0] == 1
+            and out.shape[1]):
+        bad("the model does not give one score per class for an image")
+    if not isinstance(names, list) or names and len(names) != out.shape[1]:
+        n = len(names) if isinstance(names, list) else 'no'
+        bad(f"decoding.classes has {n} names for the model's {out.shape[1]} outputs")
+    if odd := [o for o in names if not _is_label(o)]:
+        bad(f"decoding.classes holds {show_value(odd[0])}, not a printable name of 1 to 100 "
+            "characters")
 
 # %% ../nbs/10_checkpoints.ipynb #e9feb5e5
 def _cb_items(learn):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_inference.ipynb #e8d902e0
 from __future__ import annotations
-import argparse, csv, inspect, io, math, os, reprlib, sys
+import argparse, csv, inspect, io, os, sys
 from collections import namedtuple
 from operator import attrgetter
 from pathlib import Path
@@ -19,12 +19,13 @@ from .core import atomic_save, atomic_write, first_line, to_cpu, to_device
 from .data import IMAGE_EXTS, dl_items, get_dl, open_image
 from .learner import Callback, CancelBatchException, DeviceCB, Learner, MetricsCB
 from .models import get_kaiming_initialized_model
-from .checkpoints import CheckpointError, check_state_dict, read_saved
+from .checkpoints import (CheckpointError, bad_arch, check_decoding, check_state_dict,
+                                check_weights, read_saved)
 from .resnet import ResNet
 
 # %% auto #0
-__all__ = ['Prediction', 'ARCHS', 'EXPORT_FORMAT', 'MAX_IMAGE_SIZE', 'decoding_of', 'image_input', 'GatherPredsCB', 'FlipTTACB',
-           'build', 'usable_device', 'load_learner', 'image_files', 'predict_rows', 'rows_csv']
+__all__ = ['Prediction', 'ARCHS', 'EXPORT_FORMAT', 'decoding_of', 'image_input', 'GatherPredsCB', 'FlipTTACB', 'build',
+           'usable_device', 'load_learner', 'image_files', 'predict_rows', 'rows_csv']
 
 # %% ../nbs/15_inference.ipynb #9dfc901a
 def _floats(v): return [float(o) for o in np.atleast_1d(np.asarray(v, dtype=float))]
@@ -189,37 +190,6 @@ def build(arch:str,             # a name in `ARCHS` (or in `archs`)
 
 # %% ../nbs/15_inference.ipynb #3179e9ab
 EXPORT_FORMAT = 'slowai-export-1'
-_short = reprlib.Repr()   # a value from a file, shown cut short, with its escapes
-_short.maxstring = _short.maxother = 40; _short.maxlist = _short.maxdict = 4
-_short.maxlevel, _show = 2, _short.repr
-def _is_name(k)->bool: return isinstance(k, str) and k.isidentifier() and len(k) <= 64
-
-def _bad_value(v, field:str, depth:int=0)->str|None:
-    "Why `v` can't be a builder's argument (plain, finite and small), or `None`"
-    if v is None or isinstance(v, bool): return None
-    if isinstance(v, int): ok, why = abs(v) <= 2**31, f"is {_show(v)}: too large"
-    elif isinstance(v, float): ok, why = math.isfinite(v), f"is {v}, not finite"
-    elif isinstance(v, str):
-        ok, why = len(v) <= 200 and v.isprintable(), "is not a short text"
-    elif isinstance(v, (list, tuple, dict)):
-        ok, why = len(v) <= 64 and depth < 4, "holds too much (64 items, 4 levels at most)"
-    else: ok, why = False, f"is a {type(v).__name__}, not a plain value (number, string, list)"
-    if not ok: return f"{field} {why}"
-    if isinstance(v, dict) and (odd := [k for k in v if not _is_name(k)]):
-        return f"{field} has a key {_show(odd[0])} that is not a name"
-    if isinstance(v, dict): items = [(f"{field}.{k}", o) for k, o in v.items()]
-    elif isinstance(v, (list, tuple)):
-        items = [(f"{field}[{i}]", o) for i, o in enumerate(v)]
-    else: return None
-    return next(filter(None, (_bad_value(o, f, depth + 1) for f, o in items)), None)
-
-def _bad_arch(arch)->str|None:
-    "Why `arch` is not `dict(name=..., kwargs=...)` of plain values, or `None`"
-    if not (isinstance(arch, dict) and isinstance(arch.get('kwargs'), dict)
-            and isinstance(arch.get('name'), str)): return "no architecture"
-    bad = _bad_value(arch['name'], 'arch.name')
-    return bad or _bad_value(arch['kwargs'], 'arch.kwargs')
-
 @patch
 def export(self:Learner, path:str|Path, # the file to write
            arch:dict|None=None)->Path:   # `dict(name=..., kwargs=...)`; or build's
@@ -229,7 +199,7 @@ def export(self:Learner, path:str|Path, # the file to write
         raise ValueError("export needs to know how to build the model again: make it "
                          "with build(name, **kwargs), or pass arch=dict(name=..., "
                          "kwargs=...) for a builder load_learner will be given")
-    if p := _bad_arch(arch):
+    if p := bad_arch(arch):
         raise ValueError(f"arch must be dict(name=..., kwargs=...): {p}")
     weights = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
     return atomic_save(dict(format=EXPORT_FORMAT, arch=dict(arch), model=weights,
@@ -250,26 +220,10 @@ def usable_device(device=None)->torch.device: # a device's name; default the CPU
                          "use cpu") from None
     return d
 
-# %% ../nbs/15_inference.ipynb #5e143615
-def _check_weights(weights, bad):
-    "Call `bad` unless `weights` maps names to dense, finite CPU tensors, all there"
-    if not isinstance(weights, dict): bad('no weights')
-    if not all(isinstance(v, torch.Tensor) for v in weights.values()): bad('no weights')
-    for k, v in weights.items():
-        if not (isinstance(k, str) and len(k) <= 200 and k.isprintable()):
-            bad(f"model has a key {_show(k)} that is not a parameter's name")
-        if (v.layout != torch.strided or v.device.type != 'cpu' or v.is_quantized
-            or v.is_complex()): bad(f"model.{k} is not a dense tensor of real numbers")
-        held = v.untyped_storage().nbytes()
-        if v.numel()*v.element_size() > held:   # a view repeating its data (`expand`)
-            bad(f"model.{k} has {v.numel():,} numbers but holds only {held:,} bytes")
-        if v.is_floating_point() and not torch.isfinite(v).all():
-            bad(f"{k} holds NaN or infinite values")
-
 # %% ../nbs/15_inference.ipynb #ad68f59e
 def _builder(arch, builders:dict, path, bad)->tuple:
     "`(name, kwargs)` of `arch`: a builder of `builders`, and plain arguments it takes"
-    if p := _bad_arch(arch): bad(p)
+    if p := bad_arch(arch): bad(p)
     name, kwargs = arch['name'], arch['kwargs']
     if name not in builders:
         known = ', '.join(builders)
@@ -279,47 +233,6 @@ def _builder(arch, builders:dict, path, bad)->tuple:
     except TypeError as e: bad(f"arch.kwargs do not fit {name}: {e}")
     except ValueError: pass   # a builder with no signature to check
     return name, kwargs
-
-# %% ../nbs/15_inference.ipynb #515574f6
-MAX_IMAGE_SIZE = 2048   # the largest height or width an exported decoding may ask for
-_DECODING = ('classes', 'mean', 'std', 'channels', 'size')
-def _is_label(o)->bool:
-    return isinstance(o, str) and 0 < len(o) <= 100 and o.isprintable()
-
-def _check_decoding(dec:dict, model:nn.Module, bad):
-    "Call `bad` unless `dec` makes images that the (meta) `model` takes, and names them"
-    if missing := [k for k in _DECODING if k not in dec]:
-        bad(f"decoding has no {', '.join(missing)}")
-    if odd := [k for k in dec if k not in _DECODING]:
-        bad(f"decoding has unknown fields {_show(odd)}")
-    c, size, names = dec['channels'], dec['size'], dec['classes']
-    if type(c) is not int or c not in (1, 3):
-        bad(f"decoding.channels is {_show(c)}, not 1 or 3")
-    if not (isinstance(size, list) and len(size) == 2
-            and all(type(o) is int and 1 <= o <= MAX_IMAGE_SIZE for o in size)):
-        bad(f"decoding.size is {_show(size)}, not [height, width] of 1 to "
-            f"{MAX_IMAGE_SIZE} pixels")
-    for k, lo in (('mean', 0.), ('std', 1e-3)):   # in pixel values, 0 to 255
-        v = dec[k]
-        if not (isinstance(v, list) and len(v) == c
-                and all(type(o) in (int, float) and lo <= o <= 255 for o in v)):
-            bad(f"decoding.{k} is {_show(v)}, not one number per channel ({c}) "
-                f"from {lo:g} to 255")
-    try:
-        x = torch.empty(1, c, *size, device='meta')
-        with torch.no_grad(): out = model.eval()(x)
-    except Exception as e:
-        bad(f"the model does not take the decoding's {c}-channel images of "
-            f"{size[0]}x{size[1]} ({first_line(e)[:200]})")
-    if not (isinstance(out, torch.Tensor) and out.ndim == 2 and out.shape[0] == 1
-            and out.shape[1]):
-        bad("the model does not give one score per class for an image")
-    if not isinstance(names, list) or names and len(names) != out.shape[1]:
-        n = len(names) if isinstance(names, list) else 'no'
-        bad(f"decoding.classes has {n} names for the model's {out.shape[1]} outputs")
-    if odd := [o for o in names if not _is_label(o)]:
-        bad(f"decoding.classes holds {_show(odd[0])}, not a printable name of 1 to 100 "
-            "characters")
 
 # %% ../nbs/15_inference.ipynb #3d3a0936
 class _ShapesOnly(torch.overrides.TorchFunctionMode):
@@ -337,7 +250,7 @@ def load_learner(path:str|Path,         # a file written by `Learner.export`
     def bad(what): raise CheckpointError(f"{path}: damaged exported learner: {what}; "
                                          "export it again")
     weights, dec = ex.get('model'), ex.get('decoding', 'missing')
-    _check_weights(weights, bad)
+    check_weights(weights, bad)
     if not (dec is None or isinstance(dec, dict)): bad('no decoding')
     builders = {**ARCHS, **(archs or {})}
     name, kwargs = _builder(ex.get('arch'), builders, path, bad)
@@ -347,7 +260,7 @@ def load_learner(path:str|Path,         # a file written by `Learner.export`
         bad(f"arch.kwargs do not build {name} ({first_line(e)[:200]})")
     try: check_state_dict(meta, weights, 'exported file')
     except CheckpointError as e: raise CheckpointError(f"{path}: {e}") from None
-    if dec is not None: _check_decoding(dec, meta, bad)
+    if dec is not None: check_decoding(dec, meta, bad)
     model = build(name, builders, **kwargs)   # for real, now that it fits the file
     model.load_state_dict(weights)
     learn = Learner(model.to(device).eval(), None, cbs=[DeviceCB(device)])
