@@ -279,7 +279,7 @@ class MetricsCB(ResumableCB):
 
 # %% ../nbs/03_learner.ipynb #2099d05b
 def opt_state_to_params(opt:torch.optim.Optimizer):
-    "Move the tensors of `opt`'s per-parameter state, but `step`, to its parameter"
+    "Move `opt`'s per-parameter state tensors (but `step`) to their parameter's device"
     for p, s in opt.state.items():
         for k, v in s.items():
             if isinstance(v, torch.Tensor) and k != 'step' and v.device != p.device:
