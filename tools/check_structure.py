@@ -6,7 +6,7 @@
   bases do not have. `setattr` on a class, `import_module` and `__import__` are refused: what they change can't be read.
 - No import cycles, and a module imports only modules of lower-numbered notebooks (its `#| default_exp`), imports
   inside functions included; the package's `__init__.py` may import any module.
-- No module is longer than 400 lines.
+- No module is longer than 450 lines.
 
 Prints one line per module, then 'N passed, N failed'.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from common import ROOT, cfg, finish, notebooks, record
 
 LIB = ROOT/cfg.lib_path.name
-MAX_LINES = 400  # wrapped at 88 columns, as the site shows code, a module of one job still reads in one sitting
+MAX_LINES = 450  # code wrapped at 88 columns, as the site shows it: about what a reader takes in one sitting
 SKIP = {'_modidx', '__init__', 'all'}
 
 
