@@ -119,6 +119,7 @@ def slowai_learner(epochs):
     from slowai.data import fashion_mnist
     from slowai.learner import Learner, TrainCB, DeviceCB, MetricsCB, MulticlassAccuracy
     from slowai.fast_optimizers import Adam
+    import slowai.schedulers   # `Learner.fit_one_cycle`
     learn = Learner(seed_model(), fashion_mnist(bs=BS, seed=SEED), F.cross_entropy, lr=LR, opt_func=Adam,
                     cbs=[TrainCB(), DeviceCB(), MetricsCB(MulticlassAccuracy())])
     quiet(lambda: learn.fit_one_cycle(epochs, LR))
