@@ -131,6 +131,7 @@ class ActivationStatsCB(Callback):
             if next(m.parameters(), None) is not None]
         n = len(mods)
         self._bufs, self._n, self._scratch = [[] for _ in mods], [0]*n, [None]*n
+        self._sizes = [[] for _ in mods]   # the number of activations, batch by batch
         self._hooks = [m.register_forward_hook(partial(self._hook, i, learn))
                        for i, m in enumerate(mods)]
 
@@ -141,8 +142,11 @@ class ActivationStatsCB(Callback):
         s = self._scratch[i]   # one scratch per layer, kept from batch to batch
         if s is None or (s.shape, s.dtype, s.device) != (o.shape, o.dtype, o.device):
             s = self._scratch[i] = torch.empty_like(o)
-        self._bufs[i][-1][k] = layer_stats(o, self.near_zero, s)
-        self._n[i] += 1
+        o, f32 = o.detach(), torch.float32   # the sums `layer_stats` divides, divided in `stats`
+        near = torch.lt(torch.abs(o, out=s), self.near_zero, out=s).sum(dtype=f32)
+        sums = [o.sum(dtype=f32), torch.linalg.vector_norm(o, dtype=f32), near]
+        self._bufs[i][-1][k] = torch.stack(sums)
+        self._sizes[i].append(o.numel()); self._n[i] += 1
 
     def cleanup_fit(self, learn):
         for h in self._hooks: h.remove()
@@ -151,8 +155,12 @@ class ActivationStatsCB(Callback):
     @property
     def stats(self)->torch.Tensor:
         "`[n_layers, n_batches, 3]`: mean, std, near-zero share"
-        return torch.stack([torch.cat(b)[:n] if b else torch.empty(0, 3)
-                            for b, n in zip(self._bufs, self._n)]).cpu()
+        sums = [torch.cat(b)[:n] if b else torch.empty(0, 3) for b, n in zip(self._bufs, self._n)]
+        s, norm, near = torch.stack(sums).double().cpu().unbind(-1)
+        n = torch.tensor(self._sizes, dtype=torch.float64).view(s.shape)
+        mean = s/n   # as `layer_stats` computes them
+        std = ((norm**2/n - mean**2)*n/(n - 1)).clamp(min=0).sqrt()
+        return torch.stack([mean, std, near/n], -1).float()
 
     def plot_stats(self, figsize=(12, 3)):
         "Mean, std and near-zero share of each layer over the training batches"
