@@ -1,4 +1,4 @@
-"Everything a notebook or script needs, in one import: `from slowai.all import *` (as fastai's `all` modules)"
+"Everything in one import: `from slowai.all import *`, as fastai's `all` modules"
 from .core import *
 from .data import *
 from .learner import *
@@ -6,7 +6,7 @@ from .inference import *
 from .callbacks import *
 from .models import *
 from .optimizers import *
-from .fast_optimizers import *   # the same names: the fast subclasses, which the library trains with
+from .fast_optimizers import *   # the same names: the fast subclasses the library trains with
 from .schedulers import *
 from .recipes import *
 from .checkpoints import *

@@ -89,13 +89,16 @@ class FastStep:
 
 # %% ../nbs/07_fast_optimizers.ipynb #0a030ab6
 class SGD(FastStep, TorchContract, optimizers.SGD):
-    "The course's `SGD` with torch's contract and a multi-tensor step"
-    keeps_state = False  # its update keeps no state
+    "The course's `SGD` with torch's contract and torch's fused SGD step"
+    keeps_state, one_bucket = False, True  # no state; one fused kernel
 
     def fast_step(self, ps:list, gs:list, states:list, group:dict):
-        "`reg_step` and `opt_step` on lists of parameters, gradients and states"
+        "`reg_step` and `opt_step` on lists of parameters and gradients"
         _decay(ps, group)
-        torch._foreach_add_(ps, gs, alpha=-group['lr'])
+        if _fusable(ps, gs):  # momentum 0: no buffers, `p -= lr*g`
+            torch._fused_sgd_(ps, gs, [], weight_decay=0., momentum=0., lr=group['lr'],
+                              dampening=0., nesterov=False, maximize=False, is_first_step=False)
+        else: torch._foreach_add_(ps, gs, alpha=-group['lr'])
 
 # %% ../nbs/07_fast_optimizers.ipynb #49fdfbc9
 class MomentumSGD(FastStep, TorchContract, optimizers.MomentumSGD):

@@ -157,6 +157,7 @@ def _():
 @check('lr_find(show=False) returns the suggestion and its figure')
 def _():
     import matplotlib.figure
+    import slowai.schedulers  # lr_find comes with the schedulers, as in fastai's callback.schedule
     res = learner().lr_find(show=False, num_it=40)
     lr, fig = res
     assert isinstance(lr, float) and math.isfinite(lr) and 1e-7 <= lr <= 10, f"suggested lr {lr!r}"
