@@ -282,6 +282,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/slowai', 'doc_host': 'http
                                         'slowai.fast_optimizers._decay': ('fast_optimizers.html#_decay', 'slowai/fast_optimizers.py'),
                                         'slowai.fast_optimizers._flat': ('fast_optimizers.html#_flat', 'slowai/fast_optimizers.py'),
                                         'slowai.fast_optimizers._fusable': ('fast_optimizers.html#_fusable', 'slowai/fast_optimizers.py'),
+                                        'slowai.fast_optimizers._fused_adam': ( 'fast_optimizers.html#_fused_adam',
+                                                                                'slowai/fast_optimizers.py'),
                                         'slowai.fast_optimizers._plan': ('fast_optimizers.html#_plan', 'slowai/fast_optimizers.py'),
                                         'slowai.fast_optimizers._real': ('fast_optimizers.html#_real', 'slowai/fast_optimizers.py'),
                                         'slowai.fast_optimizers._run_compiled': ( 'fast_optimizers.html#_run_compiled',

@@ -142,12 +142,26 @@ class RMSProp(FastStep, TorchContract, optimizers.RMSProp):
             torch._foreach_addcdiv_(ps, gs, denom, value=-lr)
 
 # %% ../nbs/07_fast_optimizers.ipynb #977e69bc
+_FULL = (torch.float32, torch.float64)  # in half precision `eps*(1-beta2^t)` would round away
+
+def _fused_adam(ps:list, gs:list, avgs:list, sqrs:list,  # as in `fast_step`
+                states:list, group:dict, bc2:list):
+    "Our Adam by torch's fused AdamW kernel: `sqr_avg` holds `+ eps*(1-beta2^t)` for the step"
+    (beta1, beta2), eps = group['betas'], group['eps']
+    counts = {s['step'] for s in states}  # the kernel takes the step counts as tensors
+    made = {n: torch.tensor(float(n), dtype=torch.float32, device=ps[0].device) for n in counts}
+    steps = [made[s['step']] for s in states]
+    torch._foreach_add_(sqrs, [eps*b/beta2 for b in bc2])  # times beta2: + eps*(1-beta2^t)
+    torch._fused_adamw_(ps, gs, avgs, sqrs, [], steps, lr=group['lr'], beta1=beta1, beta2=beta2,
+                        weight_decay=group['weight_decay'], eps=0., amsgrad=False, maximize=False)
+    torch._foreach_add_(sqrs, [-eps*b for b in bc2])  # back to the course's `sqr_avg`
+
 class Adam(FastStep, TorchContract, optimizers.Adam):
-    "The course's `Adam`, torch's contract, a multi-tensor step and a compiled kernel"
+    "The course's `Adam`, torch's contract, torch's fused kernel and a compiled one"
     flags = {**FastStep.flags, 'compiled': False}  # `True`: big tensors compiled
 
     def fast_step(self, ps:list, gs:list, states:list, group:dict):
-        "`reg_step` and `opt_step` on lists, with in-place multi-tensor ops"
+        "`reg_step` and `opt_step` on lists: torch's fused kernel, or in-place multi-tensor ops"
         (beta1, beta2), lr, eps = group['betas'], group['lr'], group['eps']
         avgs = _state(states, 'avg', torch.zeros_like, ps)
         sqrs = _state(states, 'sqr_avg', torch.zeros_like, ps)
@@ -156,6 +170,8 @@ class Adam(FastStep, TorchContract, optimizers.Adam):
         sizes = [-lr*math.sqrt(b)/(1 - beta1**s['step']) for b, s in zip(bc2, states)]
         compiled = group.get('compiled')  # one big tensor: one compiled kernel
         if compiled and _compiled_adam(ps, gs, avgs, sqrs, group, bc2, sizes): return
+        if beta2 > 0 and ps[0].dtype in _FULL and _fusable(ps, gs, avgs, sqrs):
+            return _fused_adam(ps, gs, avgs, sqrs, states, group, bc2)
         _decay(ps, group)
         torch._foreach_lerp_(avgs, gs, 1 - beta1)
         torch._foreach_mul_(sqrs, beta2)
