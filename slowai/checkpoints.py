@@ -12,7 +12,7 @@ from torch import nn
 
 from .core import atomic_save, first_line, rng_states, set_rng_states
 from .data import dl_items
-from .learner import Callback, CancelFitException, Learner
+from .learner import Callback, CancelFitException, Learner, epoch_done
 
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'CKPT_PARTS', 'show_value', 'MAX_IMAGE_SIZE', 'CheckpointError', 'check_checkpoint', 'read_saved',
@@ -320,16 +320,14 @@ class CheckpointCB(Callback):
             self.saved_epoch = e
 
     def after_epoch(self, learn):
-        # an epoch is done after its evaluation pass, or its training pass without one
-        if not learn.training or not learn.do_valid: self._done_epoch(learn)
+        if epoch_done(learn): self._done_epoch(learn)
 
 # %% ../nbs/10_checkpoints.ipynb #d2f49186
 class StopAfterCB(Callback):
     "End the fit once `n` epochs of the run are complete (and checkpointed)"
     def __init__(self, n:int): self.n = n
-    def after_epoch(self, learn):  # an epoch is done as `CheckpointCB` says
-        done = not learn.training or not learn.do_valid
-        if done and learn.epoch + 1 >= self.n: raise CancelFitException()
+    def after_epoch(self, learn):
+        if epoch_done(learn) and learn.epoch + 1 >= self.n: raise CancelFitException()
 
 # %% ../nbs/10_checkpoints.ipynb #57de6dce
 class SkipToEpochCB(Callback):

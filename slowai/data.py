@@ -15,8 +15,8 @@ from .core import first_line
 # %% auto #0
 __all__ = ['FMNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_SHA256', 'FMNIST_SIZES', 'FMNIST_STATS', 'FMNIST_HUB', 'DEBIAN_DIR',
            'IMAGE_EXTS', 'read_idx', 'find_fashion_mnist', 'fashion_mnist_tensors', 'fmnist_features',
-           'load_fashion_mnist', 'load_image_dataset', 'open_image', 'TensorDataLoader', 'DataLoaders', 'fashion_mnist',
-           'image_dls', 'dl_items', 'get_dl', 'subset_dls']
+           'load_fashion_mnist', 'is_image_file', 'load_image_dataset', 'open_image', 'TensorDataLoader', 'DataLoaders',
+           'fashion_mnist', 'image_dls', 'dl_items', 'get_dl', 'subset_dls']
 
 # %% ../nbs/01_data.ipynb #9e4dcbbf
 FMNIST_CLASSES = ['T - shirt / top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal',
@@ -174,10 +174,14 @@ _SOURCES = ("pass a DatasetDict, a save_to_disk directory, or an image folder "
 _VALID = ('valid', 'validation', 'val')
 _SPLITS = ('train', *_VALID, 'test')
 
+def is_image_file(f:Path, root:Path)->bool:
+    "Is `f` an image file that no hidden file or folder under `root` holds?"
+    hidden = any(s.startswith('.') for s in f.relative_to(root).parts)
+    return f.suffix.lower() in IMAGE_EXTS and not hidden and f.is_file()
+
 def _images(r:Path)->list:
-    "The images in `r`'s class folders, sorted; hidden ones left out"
-    return sorted(f for f in r.glob('*/*') if f.suffix.lower() in IMAGE_EXTS
-                  and not any(p.startswith('.') for p in f.relative_to(r).parts))
+    "The images in `r`'s class folders, sorted"
+    return sorted(f for f in r.glob('*/*') if is_image_file(f, r))
 
 def load_image_dataset(path:str|Path # a `save_to_disk` directory, or an `imagefolder`
                       ):
@@ -347,13 +351,13 @@ def _split_dls(tens:dict, classes, bs, stats, valid_pct, seed, shuffle, device):
     (x, y), (mean, std) = tens['train'], stats or _pixel_stats(tens['train'][0])
     if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
     splits, kw = {'train': (x, y)}, dict(bs=bs, mean=mean, std=std, device=device)
-    if valid_pct and not 0 < (n_val := round(len(x)*valid_pct)) < len(x):
-        left = 'train' if n_val else 'validate'
-        raise ValueError(f"holding out {valid_pct:.0%} of the {len(x)} training images "
-                         f"leaves none to {left} on; add images, or a valid/ or test/ "
-                         "split (a folder beside train/), or choose another valid_pct")
     if valid_pct:
-        g, n_val = torch.Generator().manual_seed(seed), int(round(len(x)*valid_pct))
+        if not 0 < (n_val := round(len(x)*valid_pct)) < len(x):
+            left = 'train' if n_val else 'validate'
+            raise ValueError(f"holding out {valid_pct:.0%} of the {len(x)} training images "
+                             f"leaves none to {left} on; add images, or a valid/ or test/ "
+                             "split (a folder beside train/), or choose another valid_pct")
+        g = torch.Generator().manual_seed(seed)
         perm = torch.randperm(len(x), generator=g)
         vi, ti = perm[:n_val].sort().values, perm[n_val:].sort().values
         splits = {'train': (x[ti], y[ti]), 'valid': (x[vi], y[vi])}

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_fast_optimizers.ipynb #58e9de58
 from __future__ import annotations
-import math, warnings
+import functools, math, warnings
 
 import torch
 from torch import Tensor
@@ -31,14 +31,16 @@ def _buckets(ps:list, size:int=_BUCKET, big:int=_BIG)->list:
     return out
 
 def _plan(opt:torch.optim.Optimizer, ps:list)->tuple:
-    "The buckets of `ps` and whether one is complex, worked out once per list"
+    "The buckets of `ps` (one, for a fused `one_bucket` step) and whether one is complex"
     # on the optimizer, out of pickles and copies (torch's `__getstate__` drops it)
     plans = opt.__dict__.setdefault('_fast_plans', {})
     key = tuple(ps)
     plan = plans.get(key)
     if plan is None:
         if len(plans) > 64: plans.clear()
-        plan = plans[key] = (_buckets(ps), any(p.is_complex() for p in ps))
+        one = getattr(opt, 'one_bucket', False)
+        buckets = ([list(range(len(ps)))] if ps else []) if one else _buckets(ps)
+        plan = plans[key] = (buckets, any(p.is_complex() for p in ps))
     return plan
 
 # %% ../nbs/07_fast_optimizers.ipynb #aa4fea71
@@ -79,7 +81,6 @@ class FastStep:
         lr = group['lr']
         if isinstance(lr, Tensor): group = {**group, 'lr': lr.item()}
         buckets, has_complex = _plan(self, ps)
-        if self.one_bucket: buckets = [range(len(ps))] if ps else []
         for b in buckets:
             if len(b) == len(ps): bps, bgs = ps, gs
             else: bps, bgs = [ps[i] for i in b], [gs[i] for i in b]
@@ -119,7 +120,12 @@ class MomentumSGD(FastStep, TorchContract, optimizers.MomentumSGD):
             torch._foreach_add_(ps, avgs, alpha=-lr)
 
 # %% ../nbs/07_fast_optimizers.ipynb #23de58cd
-_NEVER = torch.tensor(1e30)  # a step count for which every bias correction is 1
+@functools.lru_cache(16)
+def _count(n:float, device:torch.device)->Tensor:
+    "Step count `n` as torch's fused kernels take it (they only read it): one per device"
+    return torch.tensor(float(n), dtype=torch.float32, device=device)
+
+_NEVER = 1e30  # a step count for which every bias correction is 1
 
 class RMSProp(FastStep, TorchContract, optimizers.RMSProp):
     "The course's `RMSProp` with torch's contract, run by torch's fused Adam kernel"
@@ -131,7 +137,7 @@ class RMSProp(FastStep, TorchContract, optimizers.RMSProp):
         _decay(ps, group)
         lr, sqr_mom, eps = group['lr'], group['sqr_mom'], group['eps']
         if _fusable(ps, gs, sqrs):   # with beta1 0 its first average is the gradient itself
-            steps = [_NEVER.to(ps[0].device)]*len(ps)
+            steps = [_count(_NEVER, ps[0].device)]*len(ps)
             torch._fused_adam_(ps, gs, gs, sqrs, [], steps, lr=lr, beta1=0., beta2=sqr_mom,
                                weight_decay=0., eps=eps, amsgrad=False, maximize=False)
         else:
@@ -148,9 +154,7 @@ def _fused_adam(ps:list, gs:list, avgs:list, sqrs:list,  # as in `fast_step`
                 states:list, group:dict, bc2:list):
     "Our Adam by torch's fused AdamW kernel: `sqr_avg` holds `+ eps*(1-beta2^t)` for the step"
     (beta1, beta2), eps = group['betas'], group['eps']
-    counts = {s['step'] for s in states}  # the kernel takes the step counts as tensors
-    made = {n: torch.tensor(float(n), dtype=torch.float32, device=ps[0].device) for n in counts}
-    steps = [made[s['step']] for s in states]
+    steps = [_count(s['step'], ps[0].device) for s in states]
     torch._foreach_add_(sqrs, [eps*b/beta2 for b in bc2])  # times beta2: + eps*(1-beta2^t)
     torch._fused_adamw_(ps, gs, avgs, sqrs, [], steps, lr=group['lr'], beta1=beta1, beta2=beta2,
                         weight_decay=group['weight_decay'], eps=0., amsgrad=False, maximize=False)

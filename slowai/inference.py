@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 from .core import atomic_save, atomic_write, first_line, to_cpu, to_device
-from .data import IMAGE_EXTS, dl_items, get_dl, open_image
+from .data import dl_items, get_dl, is_image_file, open_image
 from .learner import Callback, CancelBatchException, DeviceCB, Learner, MetricsCB
 from .models import get_kaiming_initialized_model
 from .checkpoints import (CheckpointError, bad_arch, check_decoding, check_state_dict,
@@ -175,16 +175,19 @@ def load(self:Learner, path:str|Path)->Learner:
 # %% ../nbs/15_inference.ipynb #a96c0df6
 ARCHS = {'cnn': get_kaiming_initialized_model, 'resnet': ResNet}  # slowai's, by name
 
+def _builder_of(arch:str, archs:dict|None=None):
+    "The builder of `arch`, from `ARCHS` or `archs`"
+    builders = {**ARCHS, **(archs or {})}
+    if arch not in builders:
+        raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(builders)}; "
+                         f"pass archs={{{arch!r}: builder}} for your own")
+    return builders[arch]
+
 def build(arch:str,             # a name in `ARCHS` (or in `archs`)
           archs:dict|None=None, # more builders, name -> function or class: your models
           **kwargs)->nn.Module: # the builder's arguments: numbers, strings, lists
     "The model `ARCHS[arch](**kwargs)`, which remembers how it was built (`model.arch`)"
-    builders = {**ARCHS, **(archs or {})}
-    if arch not in builders:
-        known = ', '.join(builders)
-        raise ValueError(f"unknown architecture {arch!r}; known: {known}; "
-                         f"pass archs={{'{arch}': builder}} for your own")
-    model = builders[arch](**kwargs)
+    model = _builder_of(arch, archs)(**kwargs)
     model.arch = dict(name=arch, kwargs=dict(kwargs))
     return model
 
@@ -221,15 +224,13 @@ def usable_device(device=None)->torch.device: # a device's name; default the CPU
     return d
 
 # %% ../nbs/15_inference.ipynb #ad68f59e
-def _builder(arch, builders:dict, path, bad)->tuple:
-    "`(name, kwargs)` of `arch`: a builder of `builders`, and plain arguments it takes"
+def _builder(arch, archs:dict|None, path, bad)->tuple:
+    "`(name, kwargs)` of `arch`: a builder of `ARCHS` or `archs`, and plain arguments it takes"
     if p := bad_arch(arch): bad(p)
     name, kwargs = arch['name'], arch['kwargs']
-    if name not in builders:
-        known = ', '.join(builders)
-        raise CheckpointError(f"{path}: unknown architecture {name!r}; known: {known}; "
-                              f"pass archs={{{name!r}: builder}} for your own")
-    try: inspect.signature(builders[name]).bind(**kwargs)
+    try: f = _builder_of(name, archs)
+    except ValueError as e: raise CheckpointError(f"{path}: {e}") from None
+    try: inspect.signature(f).bind(**kwargs)
     except TypeError as e: bad(f"arch.kwargs do not fit {name}: {e}")
     except ValueError: pass   # a builder with no signature to check
     return name, kwargs
@@ -252,16 +253,15 @@ def load_learner(path:str|Path,         # a file written by `Learner.export`
     weights, dec = ex.get('model'), ex.get('decoding', 'missing')
     check_weights(weights, bad)
     if not (dec is None or isinstance(dec, dict)): bad('no decoding')
-    builders = {**ARCHS, **(archs or {})}
-    name, kwargs = _builder(ex.get('arch'), builders, path, bad)
+    name, kwargs = _builder(ex.get('arch'), archs, path, bad)
     try:
-        with torch.device('meta'), _ShapesOnly(): meta = build(name, builders, **kwargs)
+        with torch.device('meta'), _ShapesOnly(): meta = build(name, archs, **kwargs)
     except Exception as e:
         bad(f"arch.kwargs do not build {name} ({first_line(e)[:200]})")
     try: check_state_dict(meta, weights, 'exported file')
     except CheckpointError as e: raise CheckpointError(f"{path}: {e}") from None
     if dec is not None: check_decoding(dec, meta, bad)
-    model = build(name, builders, **kwargs)   # for real, now that it fits the file
+    model = build(name, archs, **kwargs)   # for real, now that it fits the file
     model.load_state_dict(weights)
     learn = Learner(model.to(device).eval(), None, cbs=[DeviceCB(device)])
     learn.image_decoding = dec
@@ -270,12 +270,9 @@ def load_learner(path:str|Path,         # a file written by `Learner.export`
 # %% ../nbs/15_inference.ipynb #b5bb5766
 def image_files(paths:list)->list: # image files, or folders of them
     "The image files among `paths`, a folder standing for the ones in it (not hidden)"
-    def found(f, p):
-        hidden = any(s.startswith('.') for s in f.relative_to(p).parts)
-        return f.suffix.lower() in IMAGE_EXTS and f.is_file() and not hidden
     out = []
     for p in map(Path, paths):
-        if p.is_dir(): out += sorted(f for f in p.rglob('*') if found(f, p))
+        if p.is_dir(): out += sorted(f for f in p.rglob('*') if is_image_file(f, p))
         elif p.exists(): out.append(p)
         else: raise FileNotFoundError(f"{p}: no such file or folder")
     if not out:

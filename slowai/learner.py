@@ -19,7 +19,7 @@ from .data import dl_items, get_dl
 
 # %% auto #0
 __all__ = ['CancelFitException', 'CancelEpochException', 'CancelBatchException', 'CancelStepException', 'Callback', 'run_cbs',
-           'with_cbs', 'BatchSteps', 'Learner', 'TrainCB', 'TrainLearner', 'ResumableCB', 'MetricsCB',
+           'with_cbs', 'BatchSteps', 'Learner', 'TrainCB', 'TrainLearner', 'epoch_done', 'ResumableCB', 'MetricsCB',
            'opt_state_to_params', 'DeviceCB']
 
 # %% ../nbs/03_learner.ipynb #1eda385c
@@ -202,6 +202,11 @@ class TrainLearner(Learner):
     def backward(self): self.loss.backward()
     def step(self): self.opt.step()
     def zero_grad(self): self.opt.zero_grad()
+
+# %% ../nbs/03_learner.ipynb #27132c35
+def epoch_done(learn)->bool:
+    "Whether an epoch has just ended: its evaluation pass, or a training pass alone"
+    return not learn.training or not learn.do_valid
 
 # %% ../nbs/03_learner.ipynb #bfdc62b0
 class ResumableCB(Callback):

@@ -90,17 +90,25 @@ def get_kaiming_initialized_model(
 get_kaiming_initalized_model = get_kaiming_initialized_model  # the seed's spelling
 
 # %% ../nbs/05_models.ipynb #46f0af9f
+def _layer_sums(o:torch.Tensor, near_zero:float, buf=None)->torch.Tensor:
+    "`[sum, norm, count of |o| < near_zero]` of `o` in float32: what `_stats_of` divides"
+    o, f32 = o.detach(), torch.float32
+    near = torch.lt(torch.abs(o, out=buf), near_zero, out=buf).sum(dtype=f32)
+    return torch.stack([o.sum(dtype=f32), torch.linalg.vector_norm(o, dtype=f32), near])
+
+def _stats_of(sums:torch.Tensor, n)->torch.Tensor:
+    "`[mean, std, near-zero share]` from `[..., 3]` sums of `n` numbers each"
+    s, norm, near = sums.unbind(-1)
+    mean = s/n
+    std = ((norm**2/n - mean**2)*n/(n - 1)).clamp(min=0).sqrt()   # `norm**2/n`: mean of `o**2`
+    return torch.stack([mean, std, near/n], -1)
+
 def layer_stats(o:torch.Tensor,            # a layer's output
                 near_zero:float=0.5,       # `|o|` below this counts as near zero
                 buf:torch.Tensor|None=None # scratch like `o` (shape, dtype, layout)
                )->torch.Tensor:
     "`[mean, std, share of |o| < near_zero]` of `o`, as a tensor the caller reads"
-    o, n = o.detach(), o.numel()
-    mean = o.sum(dtype=torch.float32)/n
-    sqr = torch.linalg.vector_norm(o, dtype=torch.float32)**2/n   # the mean of `o**2`
-    std = ((sqr - mean**2)*n/(n - 1)).clamp(min=0).sqrt()
-    near = torch.lt(torch.abs(o, out=buf), near_zero, out=buf)
-    return torch.stack([mean, std, near.sum(dtype=torch.float32)/n])
+    return _stats_of(_layer_sums(o, near_zero, buf), o.numel())
 
 # %% ../nbs/05_models.ipynb #01813e98
 def activation_stats(model:nn.Module, # the model
@@ -142,10 +150,7 @@ class ActivationStatsCB(Callback):
         s = self._scratch[i]   # one scratch per layer, kept from batch to batch
         if s is None or (s.shape, s.dtype, s.device) != (o.shape, o.dtype, o.device):
             s = self._scratch[i] = torch.empty_like(o)
-        o, f32 = o.detach(), torch.float32   # the sums `layer_stats` divides, divided in `stats`
-        near = torch.lt(torch.abs(o, out=s), self.near_zero, out=s).sum(dtype=f32)
-        sums = [o.sum(dtype=f32), torch.linalg.vector_norm(o, dtype=f32), near]
-        self._bufs[i][-1][k] = torch.stack(sums)
+        self._bufs[i][-1][k] = _layer_sums(o, self.near_zero, s)   # divided in `stats`
         self._sizes[i].append(o.numel()); self._n[i] += 1
 
     def cleanup_fit(self, learn):
@@ -156,11 +161,8 @@ class ActivationStatsCB(Callback):
     def stats(self)->torch.Tensor:
         "`[n_layers, n_batches, 3]`: mean, std, near-zero share"
         sums = [torch.cat(b)[:n] if b else torch.empty(0, 3) for b, n in zip(self._bufs, self._n)]
-        s, norm, near = torch.stack(sums).double().cpu().unbind(-1)
-        n = torch.tensor(self._sizes, dtype=torch.float64).view(s.shape)
-        mean = s/n   # as `layer_stats` computes them
-        std = ((norm**2/n - mean**2)*n/(n - 1)).clamp(min=0).sqrt()
-        return torch.stack([mean, std, near/n], -1).float()
+        n = torch.tensor(self._sizes, dtype=torch.float64)   # [n_layers, n_batches]
+        return _stats_of(torch.stack(sums).double().cpu(), n).float()
 
     def plot_stats(self, figsize=(12, 3)):
         "Mean, std and near-zero share of each layer over the training batches"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import torch
 from .core import atomic_save, atomic_write, first_line
-from .learner import CancelFitException, MetricsCB, ResumableCB
+from .learner import CancelFitException, MetricsCB, ResumableCB, epoch_done
 
 # %% auto #0
-__all__ = ['TrackerCB', 'epoch_done', 'EarlyStoppingCB', 'SaveBestCB', 'history_csv', 'CSVLoggerCB', 'TensorBoardCB']
+__all__ = ['TrackerCB', 'EarlyStoppingCB', 'SaveBestCB', 'history_csv', 'CSVLoggerCB', 'TensorBoardCB']
 
 # %% ../nbs/11_tracker.ipynb #949004fe
 class TrackerCB(ResumableCB):
@@ -58,11 +58,6 @@ class TrackerCB(ResumableCB):
     def set_state(self, sd:dict):
         "Carry on from a checkpoint's best"
         self.best, self.best_epoch = sd['best'], sd['best_epoch']
-
-# %% ../nbs/11_tracker.ipynb #2a67ce04
-def epoch_done(learn)->bool:
-    "Whether an epoch has just ended: its evaluation pass, or a training pass alone"
-    return not learn.training or not learn.do_valid
 
 # %% ../nbs/11_tracker.ipynb #0dec752e
 class EarlyStoppingCB(TrackerCB):
