@@ -16,6 +16,7 @@ from common import cfg, notebooks, page_name
 KATEX_DIR = Path(os.environ.get('SLOWAI_KATEX') or '/usr/share/javascript/katex')
 KATEX_URL = 'site_libs/katex/'  # where the site keeps it, unless html-math-method in _quarto.yml names another url
 PROC, FAILED = cfg.config_path/'_proc', '.failed'  # nbdev's processed notebooks; the mark of those that failed
+SITE_URL = (cfg.doc_host + cfg.doc_baseurl).rstrip('/') + '/'  # the site's address, nbdev's links
 
 
 def add_links(cell):
@@ -323,7 +324,7 @@ def main():
     n_links, n_src_nbs = relink(proc, re.compile(r'\]\(' + at + r'([^)#"\s]+)(#L\d+)?\)'), lambda m: (srcs[m[1]], m[2]) if m[1] in srcs else None)
     # nbdev links each backticked name to its page at the site's address (doc_host + doc_baseurl); on the site the page is a
     # sibling, so the link becomes relative and works wherever the site is served
-    at = re.escape((cfg.doc_host + cfg.doc_baseurl).rstrip('/') + '/')
+    at = re.escape(SITE_URL)
     n_rel, _ = relink(proc, re.compile(r'\]\(' + at + r'([^)#\s]*)(#[^)\s]*)?\)'), lambda m: (m[1], m[2]))
     print(f"==> {n_rel} links to the site's own pages made relative", flush=True)
     quarto = shutil.which('quarto')

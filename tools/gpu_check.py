@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 
 os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')  # before CUDA starts: deterministic cuBLAS for the resume check
-from common import ROOT, check, finish
+from common import ROOT, check, finish, record
 sys.path.insert(0, str(ROOT))
 
 # ---------------------------------------------------------------- synthetic data and a small conv net
@@ -207,7 +207,7 @@ def main():
     ap.add_argument('--device', default='cuda', help="where to run the checks (default cuda; 'cpu' to debug them without a GPU)")
     a = ap.parse_args()
     try: import torch
-    except ImportError as e: print(f"FAIL imports: {e}"); print('0 passed, 1 failed'); return 1
+    except ImportError as e: record('FAIL', 'imports', str(e)); return finish()
     dev = torch.device(a.device)
     if dev.type == 'cuda' and not torch.cuda.is_available():
         print(f"no CUDA GPU here (torch {torch.__version__}, torch.cuda.is_available() is False): the GPU checks did not run")
@@ -215,7 +215,7 @@ def main():
     t0 = time.time()
     try: import slowai.learner, slowai.callbacks, slowai.resnet, slowai.checkpoints  # noqa: F401
     except Exception as e:
-        print(f"FAIL imports: {type(e).__name__}: {e} (slowai from {ROOT})"); print('0 passed, 1 failed'); return 1
+        record('FAIL', 'imports', f"{type(e).__name__}: {e} (slowai from {ROOT})"); return finish()
     name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'CPU'
     print(f"slowai from {Path(slowai.__file__).parent}; torch {torch.__version__} on {name}", flush=True)
     warnings.filterwarnings('ignore', message='.*(deterministic|warn_only).*')  # the resume check asks for determinism, warn_only

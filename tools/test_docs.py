@@ -12,7 +12,7 @@ of 100 characters and wide tables at a laptop's width, and a search of two words
     python tools/test_docs.py --no-build --screenshot learner.html   # full-page PNG of one page, to look at
 """
 import argparse, json, os, re, select, shutil, subprocess, sys, tempfile, threading, time
-from functools import partial
+from functools import lru_cache, partial
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,10 +20,10 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 from common import NBS, ROOT, Skip, by_page, cfg, check, finish, notebooks, page_name, record
-from docs import SRC_DIR, katex_url  # where the site keeps its copy of the library's source; where it serves KaTeX from
+# where the site keeps its copy of the library's source; where it serves KaTeX from; its address
+from docs import SITE_URL, SRC_DIR, katex_url
 
 DOCS = cfg.doc_path
-SITE_URL = (cfg.doc_host + cfg.doc_baseurl).rstrip('/') + '/'
 NO_REPO = 'github.com/slowai'  # the repository settings.ini once named, which nobody can confirm exists
 SIDEBAR = NBS/'sidebar.yml'    # the sidebar nbdev uses as it is (settings.ini: custom_sidebar = True)
 TRAINING = ('optimizers', 'recipes')  # pages that must exist and train, with the loss table ProgressCB writes and its plots
@@ -102,6 +102,7 @@ class Page(HTMLParser):
 
 def nb_page(nb: Path) -> Path: return DOCS/nb.relative_to(NBS).parent/page_name(nb)
 
+@lru_cache(maxsize=None)  # a notebook's facts, read once per run
 def nb_facts(nb: Path):
     "Title and description (nbdev's frontmatter, as the page gets them), and the image and loss-table outputs a notebook shows."
     from nbdev.frontmatter import FrontmatterProc
@@ -279,7 +280,8 @@ def not_blank(png: Path):
 
 # ---------------------------------------------------------------- the checks
 
-def sidebar_plan() -> list:
+@lru_cache(maxsize=None)  # read nbs/sidebar.yml once; a tuple, so no caller can change it
+def sidebar_plan() -> tuple:
     "nbs/sidebar.yml's entries in order: (depth, notebook, None) for a page, (depth, its page's notebook or None, title) for a section."
     def walk(contents, depth):
         for c in contents or []:
@@ -287,7 +289,8 @@ def sidebar_plan() -> list:
             else:
                 yield depth, (NBS/c['href'] if c.get('href') else None), c.get('section')
                 yield from walk(c.get('contents'), depth + 1)
-    return list(walk(yaml.safe_load(SIDEBAR.read_text(encoding='utf-8'))['website']['sidebar']['contents'], 0))
+    sidebar = yaml.safe_load(SIDEBAR.read_text(encoding='utf-8'))['website']['sidebar']
+    return tuple(walk(sidebar['contents'], 0))
 
 
 def main():

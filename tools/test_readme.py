@@ -13,7 +13,7 @@ os.environ.setdefault('OMP_NUM_THREADS', '1')  # before anything imports torch
 import difflib, sys, tempfile, time, traceback
 from pathlib import Path
 
-from common import ANSI, ROOT, counts
+from common import ANSI, ROOT, finish, record
 
 
 def blocks(md: Path) -> list:
@@ -39,34 +39,39 @@ def printed(outputs) -> list:
 
 def main(md: Path) -> int:
     from execnb.shell import CaptureShell
-    bs, passed, failed = blocks(md), 0, 0
-    if not bs: print(f"FAIL {md}: no ```python blocks"); print(counts(0, 1)); return 1
+    bs = blocks(md)
+    if not bs: record('FAIL', str(md), 'no ```python blocks'); return finish()
     print(f"running the {len(bs)} ```python blocks of {md.name} in one IPython shell (OMP_NUM_THREADS=1)", flush=True)
-    t0, cwd = time.time(), os.getcwd()
+    t0, cwd, failed = time.time(), os.getcwd(), False
     with tempfile.TemporaryDirectory(prefix='slowai-readme-') as tmp:
         os.chdir(tmp)
         sh = CaptureShell()
         try:
             for b in bs:
-                name, t1 = f"{md.name} line {b['line']} `{b['code'].strip().splitlines()[0]}`", time.time()
-                out = sh.run(b['code'])
+                name = f"{md.name} line {b['line']} `{b['code'].strip().splitlines()[0]}`"
+                if failed: record('SKIP', name, 'not run, after the failure'); continue
+                t1, out = time.time(), sh.run(b['code'])
                 if sh.exc:
-                    at = [f.lineno for f in traceback.extract_tb(sh.exc.__traceback__) if f.filename.startswith('<ipython-input')]
-                    print(f"FAIL {name}" + (f" (at line {b['line'] + at[-1] - 1})" if at else '') + f": {type(sh.exc).__name__}: {sh.exc}")
-                    print('\n'.join('    ' + l for l in ''.join(traceback.format_exception(sh.exc)).rstrip().splitlines()[-6:]))
-                    failed += 1; break
+                    at = [f.lineno for f in traceback.extract_tb(sh.exc.__traceback__)
+                          if f.filename.startswith('<ipython-input')]
+                    where = f"at line {b['line'] + at[-1] - 1}: " if at else ''
+                    record('FAIL', name, f"{where}{type(sh.exc).__name__}: {sh.exc}")
+                    tb = ''.join(traceback.format_exception(sh.exc)).rstrip().splitlines()[-6:]
+                    print('\n'.join('    ' + l for l in tb))
+                    failed = True; continue
                 if b['shown'] is not None and printed(out) != b['shown']:
-                    print(f"FAIL {name}: printed output differs from the output README.md shows under it")
-                    print('\n'.join('    ' + l for l in difflib.unified_diff(b['shown'], printed(out), 'README.md', 'printed', lineterm='')))
-                    failed += 1; continue
-                what = 'printed what README.md shows' if b['shown'] is not None else 'ran (README.md shows no output for it)'
-                print(f"ok   {name}: {what}, {time.time() - t1:.1f} s", flush=True); passed += 1
+                    record('FAIL', name,
+                           'printed output differs from the output README.md shows under it')
+                    diff = difflib.unified_diff(b['shown'], printed(out), 'README.md', 'printed',
+                                                lineterm='')
+                    print('\n'.join('    ' + l for l in diff))
+                    continue
+                what = ('printed what README.md shows' if b['shown'] is not None
+                        else 'ran (README.md shows no output for it)')
+                record('PASS', name, f"{what}, {time.time() - t1:.1f} s")
         finally: os.chdir(cwd)
-    skipped = len(bs) - passed - failed
-    if skipped: print(f"not run: the {skipped} later block{'s'[:skipped-1]}, after the failure")
     print(f"the README's Python took {time.time()-t0:.0f} s")
-    print(counts(passed, failed, skipped))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == '__main__':
